@@ -34,7 +34,7 @@ export function parseDockerfile(text: string): DockerInstruction[] {
     const line = raw.trim();
     if (line.startsWith("#") || (line === "" && pending === "")) continue;
     if (line.endsWith("\\")) {
-      pending += line.slice(0, -1) + " ";
+      pending += line.slice(0, -1).trimEnd() + " ";
       continue;
     }
     const full = (pending + line).trim();

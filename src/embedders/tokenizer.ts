@@ -41,6 +41,25 @@ export function estimateTokens(text: string): number {
   return utf8ByteLength(text) * 0.25;
 }
 
+/**
+ * A deliberately high token estimate for providers whose tokenizer we do not ship (Voyage AI,
+ * Mistral): a third of a token per ASCII character (BPE vocabularies average 3.5-4.5 English
+ * characters per token) plus one token per non-ASCII character (CJK characters are mostly one
+ * token each, rarer ones fall back to several bytes). Overestimating only makes requests smaller;
+ * an underestimate would make the provider reject a request as too large.
+ */
+export function estimateTokensGenerously(text: string): number {
+  let ascii = 0;
+  let other = 0;
+  const length = text.length;
+  for (let i = 0; i < length; i++) {
+    const code = text.charCodeAt(i);
+    if (code < 0x80) ascii++;
+    else if (code < 0xdc00 || code > 0xdfff) other++; // low surrogates belong to a counted pair
+  }
+  return Math.ceil(ascii / 3 + other);
+}
+
 /** Result of truncating a text to a token budget. */
 export interface Truncation {
   /** The text to send (the input itself when it fits). */

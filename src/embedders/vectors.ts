@@ -6,7 +6,27 @@
  * parse. Both become `Float32Array` (pgvector stores float4 anyway).
  */
 
+import { EmbeddingProviderError } from "./errors.ts";
+
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/** Element types a provider may encode in base64 (Voyage's `output_dtype`). */
+export type Base64Dtype = "float" | "int8" | "uint8";
+
+/**
+ * Decode a base64 embedding: little-endian float32 values, or signed/unsigned bytes for
+ * quantized outputs (Voyage's `int8`/`binary` and `uint8`/`ubinary`).
+ */
+export function decodeBase64Embedding(base64: string, dtype: Base64Dtype): Float32Array {
+  if (dtype === "float") return decodeBase64Floats(base64);
+  const binary = atob(base64);
+  const out = new Float32Array(binary.length);
+  for (let i = 0; i < binary.length; i++) {
+    const byte = binary.charCodeAt(i);
+    out[i] = dtype === "int8" && byte > 127 ? byte - 256 : byte;
+  }
+  return out;
+}
 
 /** Decode base64 of little-endian float32 values. */
 export function decodeBase64Floats(base64: string): Float32Array {
@@ -56,4 +76,63 @@ export function toVector(embedding: unknown): Float32Array {
   }
   if (embedding instanceof Float32Array) return embedding;
   throw new TypeError(`embedding is neither a base64 string nor a list of numbers`);
+}
+
+/**
+ * Order the vectors of an OpenAI-style `data` list by each item's `index` (falling back to the
+ * list position when a server omits it), checking that every input got exactly one vector.
+ * @throws EmbeddingProviderError for a malformed response
+ */
+export function vectorsByIndex(
+  provider: string,
+  data: readonly { index?: number; embedding: unknown }[] | undefined,
+  expected: number,
+  decode: (embedding: unknown) => Float32Array = toVector,
+): Float32Array[] {
+  if (!Array.isArray(data) || data.length !== expected) {
+    throw new EmbeddingProviderError(
+      provider,
+      `expected ${expected} embeddings in the response, got ${
+        Array.isArray(data) ? data.length : "none"
+      }`,
+    );
+  }
+  const vectors = new Array<Float32Array | undefined>(expected);
+  data.forEach((item, position) => {
+    const index = typeof item.index === "number" ? item.index : position;
+    if (!Number.isInteger(index) || index < 0 || index >= expected || vectors[index]) {
+      throw new EmbeddingProviderError(
+        provider,
+        `response has an invalid or repeated embedding index ${index} for ${expected} inputs`,
+      );
+    }
+    try {
+      vectors[index] = decode(item.embedding);
+    } catch (cause) {
+      throw new EmbeddingProviderError(provider, `invalid embedding at index ${index}: ${cause}`, {
+        cause,
+      });
+    }
+  });
+  return vectors as Float32Array[];
+}
+
+/**
+ * Convert a response's list of embeddings given in input order (Ollama, Cohere), checking that
+ * every input got exactly one vector.
+ * @throws EmbeddingProviderError for a malformed response
+ */
+export function vectorsInOrder(
+  provider: string,
+  embeddings: unknown,
+  expected: number,
+): Float32Array[] {
+  if (!Array.isArray(embeddings)) {
+    return vectorsByIndex(provider, undefined, expected);
+  }
+  return vectorsByIndex(
+    provider,
+    embeddings.map((embedding: unknown) => ({ embedding })),
+    expected,
+  );
 }

@@ -1,0 +1,233 @@
+/**
+ * OpenAI (and OpenAI-compatible) embeddings through the official `openai` client (contract §4.6.2).
+ *
+ * Matches pgai's requests (body keys, `dimensions` rules, the 2,048-input / 300,000-token split on
+ * a 0.25 × UTF-8-bytes estimate, truncation to 8,191 `cl100k_base` tokens for the three models
+ * that have that context) and error texts (`Error code: 401 - {...}`), and fixes pgai's
+ * weaknesses (§7.11): vectors are placed by their `index` field, special-token text is embedded
+ * as text, vectors travel as base64, and retries are more patient.
+ */
+
+import OpenAI from "openai";
+import { getLogger } from "../log.ts";
+import { registerSecret } from "../secrets.ts";
+import { batchIndices } from "./batching.ts";
+import {
+  type OpenAIEmbeddingConfig,
+  optionalInt,
+  optionalString,
+  requiredString,
+} from "./config.ts";
+import {
+  combineSignals,
+  type Embedder,
+  type EmbedderOptions,
+  type Env,
+  envValue,
+  type RequestPolicy,
+  requestPolicy,
+  resolveEnv,
+} from "./embedder.ts";
+import { blamesInput, EmbeddingProviderError, isRetryableStatus, pythonRepr } from "./errors.ts";
+import { estimateTokens, truncateCl100k } from "./tokenizer.ts";
+import { vectorsByIndex } from "./vectors.ts";
+
+const log = getLogger("embedders");
+
+/** Inputs per request accepted by the OpenAI embeddings API. */
+export const OPENAI_MAX_CHUNKS = 2048;
+/** Total tokens per request accepted by the OpenAI embeddings API. */
+export const OPENAI_MAX_TOKENS = 300_000;
+/** Context length of the `cl100k_base` embedding models. */
+export const OPENAI_CONTEXT_TOKENS = 8191;
+const TRUNCATED_MODELS = new Set([
+  "text-embedding-ada-002",
+  "text-embedding-3-small",
+  "text-embedding-3-large",
+]);
+const ADA_002 = "text-embedding-ada-002";
+const MISSING_KEY = "The api_key client option must be set either by passing api_key to the " +
+  "client or by setting the OPENAI_API_KEY environment variable";
+
+/** Embeds through `POST {base_url}/embeddings`. */
+export class OpenAIEmbedder implements Embedder {
+  readonly implementation = "openai";
+  readonly model: string;
+  readonly #dimensions: number | undefined;
+  readonly #user: string | undefined;
+  readonly #baseURL: string | undefined;
+  readonly #apiKey: string | undefined;
+  readonly #env: Env;
+  readonly #policy: RequestPolicy;
+  readonly #signal: AbortSignal | undefined;
+  readonly #fetch: typeof fetch;
+  readonly #rawErrorBodies = new WeakMap<Headers, string>();
+  #client: OpenAI | undefined;
+
+  constructor(config: OpenAIEmbeddingConfig, options: EmbedderOptions = {}) {
+    this.model = requiredString(config.model, "model");
+    this.#dimensions = optionalInt(config.dimensions, "dimensions");
+    this.#user = optionalString(config.user, "user");
+    this.#env = resolveEnv(options);
+    this.#baseURL = optionalString(config.base_url, "base_url") ??
+      envValue(this.#env, "OPENAI_BASE_URL");
+    this.#apiKey = options.apiKey ?? envValue(this.#env, "OPENAI_API_KEY");
+    registerSecret(this.#apiKey);
+    this.#policy = requestPolicy(options);
+    this.#signal = options.signal;
+    this.#fetch = options.fetch ?? fetch;
+  }
+
+  setup(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  async *embed(documents: readonly string[], signal?: AbortSignal): AsyncGenerator<Float32Array[]> {
+    if (documents.length === 0) return;
+    const abort = combineSignals(this.#signal, signal);
+    const client = this.#openClient();
+    const inputs = this.#prepareInputs(documents);
+    const ranges = batchIndices(
+      inputs.map(estimateTokens),
+      OPENAI_MAX_CHUNKS,
+      OPENAI_MAX_TOKENS,
+      true,
+    );
+    for (const [start, end] of ranges) {
+      abort?.throwIfAborted();
+      yield await this.#request(client, inputs.slice(start, end), abort);
+    }
+  }
+
+  /** The SDK client, created on first use (a missing key fails the embed call, as in pgai). */
+  #openClient(): OpenAI {
+    if (this.model === ADA_002 && this.#dimensions !== 1536) {
+      throw new EmbeddingProviderError(
+        this.implementation,
+        "dimensions must be 1536 for text-embedding-ada-002",
+      );
+    }
+    if (this.#client) return this.#client;
+    if (this.#apiKey === undefined) {
+      throw new EmbeddingProviderError(this.implementation, MISSING_KEY);
+    }
+    const baseFetch = this.#fetch;
+    const rawBodies = this.#rawErrorBodies;
+    // Keep the raw body of failed responses: pgai's error text is the Python repr of the whole
+    // JSON body, which the SDK error only carries in part.
+    const keepErrorBodies = async (input: RequestInfo | URL, init?: RequestInit) => {
+      const response = await baseFetch(input, init);
+      if (response.ok) return response;
+      const text = await response.text();
+      const copy = new Response(text, {
+        status: response.status,
+        statusText: response.statusText,
+        headers: response.headers,
+      });
+      rawBodies.set(copy.headers, text);
+      return copy;
+    };
+    this.#client = new OpenAI({
+      apiKey: this.#apiKey,
+      baseURL: this.#baseURL ?? "https://api.openai.com/v1",
+      organization: envValue(this.#env, "OPENAI_ORG_ID") ?? null,
+      project: envValue(this.#env, "OPENAI_PROJECT_ID") ?? null,
+      maxRetries: this.#policy.maxRetries,
+      timeout: this.#policy.timeoutMs,
+      fetch: keepErrorBodies,
+      logLevel: "warn",
+      logger: {
+        error: (message: string) => log.error(message, { provider: this.implementation }),
+        warn: (message: string) => log.warn(message, { provider: this.implementation }),
+        info: (message: string) => log.debug(message, { provider: this.implementation }),
+        debug: (message: string) => log.debug(message, { provider: this.implementation }),
+      },
+    });
+    return this.#client;
+  }
+
+  /** Truncate long inputs of the `cl100k_base` models to their context length. */
+  #prepareInputs(documents: readonly string[]): string[] {
+    if (!TRUNCATED_MODELS.has(this.model)) return [...documents];
+    return documents.map((document, index) => {
+      const result = truncateCl100k(document, OPENAI_CONTEXT_TOKENS);
+      if (result.truncated) {
+        log.warn("truncating document to the model's context length", {
+          model: this.model,
+          document_index: index,
+          max_tokens: OPENAI_CONTEXT_TOKENS,
+        });
+      }
+      return result.text;
+    });
+  }
+
+  async #request(
+    client: OpenAI,
+    input: string[],
+    signal: AbortSignal | undefined,
+  ): Promise<Float32Array[]> {
+    const body: OpenAI.EmbeddingCreateParams = { input, model: this.model };
+    if (this.#dimensions !== undefined && this.model !== ADA_002) {
+      body.dimensions = this.#dimensions;
+    }
+    if (this.#user !== undefined) body.user = this.#user;
+    body.encoding_format = "base64";
+    let response: OpenAI.CreateEmbeddingResponse;
+    try {
+      response = await client.embeddings.create(body, signal ? { signal } : undefined);
+    } catch (error) {
+      if (signal?.aborted) throw signal.reason;
+      throw this.#providerError(error);
+    }
+    log.debug("embedded batch", {
+      provider: this.implementation,
+      model: this.model,
+      inputs: input.length,
+      prompt_tokens: response.usage?.prompt_tokens ?? null,
+    });
+    return vectorsByIndex(this.implementation, response.data, input.length);
+  }
+
+  /** pgai's text for an SDK error (Python openai's `str(exception)`). */
+  #providerError(error: unknown): EmbeddingProviderError {
+    if (error instanceof OpenAI.APIConnectionTimeoutError) {
+      return new EmbeddingProviderError(this.implementation, "Request timed out.", {
+        retryable: true,
+        cause: error,
+      });
+    }
+    if (error instanceof OpenAI.APIConnectionError) {
+      return new EmbeddingProviderError(this.implementation, "Connection error.", {
+        retryable: true,
+        cause: error,
+      });
+    }
+    if (error instanceof OpenAI.APIError && typeof error.status === "number") {
+      const status = error.status;
+      const raw = error.headers ? this.#rawErrorBodies.get(error.headers) : undefined;
+      const text = (raw ?? "").trim();
+      let message: string;
+      let body: unknown = text;
+      try {
+        body = JSON.parse(text);
+        message = `Error code: ${status} - ${pythonStr(body)}`;
+      } catch {
+        message = text || `Error code: ${status}`;
+      }
+      return new EmbeddingProviderError(this.implementation, message, {
+        status,
+        retryable: isRetryableStatus(status),
+        inputRejected: blamesInput(status, body),
+        cause: error,
+      });
+    }
+    const message = error instanceof Error ? error.message : String(error);
+    return new EmbeddingProviderError(this.implementation, message, { cause: error });
+  }
+}
+
+/** Python's `str()` of a JSON value: strings unquoted, everything else as `repr()`. */
+function pythonStr(value: unknown): string {
+  return typeof value === "string" ? value : pythonRepr(value);
+}

@@ -128,7 +128,10 @@ export function truncateCl100k(text: string, maxTokens: number): Truncation {
   for (const piece of encoding.encodeGenerator(text, PLAIN_TEXT)) {
     for (const token of piece) {
       if (tokens === maxTokens) {
-        const bytes = new TextEncoder().encode(text).subarray(0, keptBytes);
+        // Every UTF-16 unit is at least one byte: the kept bytes lie within the first
+        // `keptBytes` units (plus one, so that a surrogate pair is never cut in two).
+        const prefix = new TextEncoder().encode(text.slice(0, keptBytes + 1));
+        const bytes = prefix.subarray(0, keptBytes);
         return { text: new TextDecoder().decode(bytes), truncated: true, counted: tokens + 1 };
       }
       tokens++;

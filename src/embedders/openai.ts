@@ -84,6 +84,12 @@ export class OpenAIEmbedder implements Embedder {
 
   async *embed(documents: readonly string[], signal?: AbortSignal): AsyncGenerator<Float32Array[]> {
     if (documents.length === 0) return;
+    if (this.model === ADA_002 && this.#dimensions !== 1536) {
+      throw new EmbeddingProviderError(
+        this.implementation,
+        "dimensions must be 1536 for text-embedding-ada-002",
+      );
+    }
     const abort = combineSignals(this.#signal, signal);
     const client = this.#openClient();
     const inputs = this.#prepareInputs(documents);
@@ -101,12 +107,6 @@ export class OpenAIEmbedder implements Embedder {
 
   /** The SDK client, created on first use (a missing key fails the embed call, as in pgai). */
   #openClient(): OpenAI {
-    if (this.model === ADA_002 && this.#dimensions !== 1536) {
-      throw new EmbeddingProviderError(
-        this.implementation,
-        "dimensions must be 1536 for text-embedding-ada-002",
-      );
-    }
     if (this.#client) return this.#client;
     if (this.#apiKey === undefined) {
       throw new EmbeddingProviderError(this.implementation, MISSING_KEY);
@@ -135,11 +135,18 @@ export class OpenAIEmbedder implements Embedder {
       maxRetries: this.#policy.maxRetries,
       timeout: this.#policy.timeoutMs,
       fetch: keepErrorBodies,
-      logLevel: "warn",
+      logLevel: "info",
       logger: {
         error: (message: string) => log.error(message, { provider: this.implementation }),
         warn: (message: string) => log.warn(message, { provider: this.implementation }),
-        info: (message: string) => log.debug(message, { provider: this.implementation }),
+        // The client reports each retry at info level, every request at debug level.
+        info: (message: string) =>
+          message.includes("retrying")
+            ? log.warn("embedding request failed, retrying", {
+              provider: this.implementation,
+              detail: message,
+            })
+            : log.debug(message, { provider: this.implementation }),
         debug: (message: string) => log.debug(message, { provider: this.implementation }),
       },
     });

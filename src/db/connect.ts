@@ -45,17 +45,16 @@ export function connect(dbUrl: string, options: ConnectOptions = {}): postgres.S
   if (env.PGTZ) connection.TimeZone = env.PGTZ;
   if (env.PGOPTIONS) connection.options = env.PGOPTIONS;
   if (options.applicationName !== undefined) connection.application_name = options.applicationName;
-  const opts: postgres.Options<Record<string, never>> = {
+  // `socket` is supported by npm:postgres 3.4.9 but missing from its type definitions.
+  const opts = {
     ...settings,
     max: options.max ?? 1,
     connect_timeout: connectTimeout,
     idle_timeout: options.idleTimeout ?? 0,
     onnotice: () => {},
     connection: { ...settings.connection, ...connection },
-    socket: socketFactory(connectTimeout) as unknown as postgres.Options<
-      Record<string, never>
-    >["socket"],
-  };
+    socket: socketFactory(connectTimeout),
+  } as postgres.Options<Record<string, never>>;
   return url === undefined ? postgres(opts) : postgres(url, opts);
 }
 
@@ -236,7 +235,7 @@ function parseConninfo(text: string): ParsedConnectionString["settings"] {
         settings.password = value;
         break;
       case "sslmode":
-        settings.ssl = value === "disable" ? false : value as postgres.Options<never>["ssl"];
+        settings.ssl = value === "disable" ? false : value as "require" | "prefer" | "allow";
         break;
       case "connect_timeout":
         settings.connect_timeout = Number(value);

@@ -1,0 +1,343 @@
+/**
+ * One batch: take queued rows, load, parse, chunk, format, embed, store, commit (contract §3).
+ *
+ * Everything happens in one transaction on the executor's connection, so a crash or a failure
+ * leaves the queue as it was. Rows are isolated from each other (fixing pgai's poison batches,
+ * §7.1): a row that fails on its own (loading, parsing, chunking, formatting, or a provider that
+ * rejects its input) is put back in the queue with pgai's loading-retry backoff, or parked in the
+ * failed queue after `loading.retries` attempts, with an error row naming its primary key, while
+ * the rest of the batch is stored. Failures that concern the whole batch (provider down, missing
+ * key, bad template, database errors) raise {@link BatchFailure}: the transaction rolls back and
+ * the queue stays intact. When every row of a batch fails the same way it is treated as such a
+ * batch-wide failure too, since that points at the configuration rather than at the rows.
+ */
+import type postgres from "postgres";
+import type { Embedder } from "../embedders/mod.ts";
+import { BatchLimitError, EmbeddingProviderError } from "../embedders/mod.ts";
+import type { CatalogFeatures } from "../db/catalog.ts";
+import {
+  EMBEDDING_PROVIDER_FAILED,
+  type ErrorRecord,
+  insertErrors,
+  LOADING_FAILED,
+  VECTORIZER_FAILED,
+} from "../db/errors.ts";
+import type { QueueItem, QueueStatements } from "../db/queue.ts";
+import type { ColumnStore, TableStore } from "../db/store.ts";
+import type { EmbeddingCopyEncoder } from "../db/wire.ts";
+import { chunkText } from "../pipeline/chunking.ts";
+import { isEmptyPayload, loadRow, type Payload } from "../pipeline/loading.ts";
+import { parsePayload } from "../pipeline/parsing.ts";
+import type { SourceRow } from "../pipeline/row.ts";
+import { TemplateError } from "../pipeline/formatting.ts";
+import type { Vectorizer } from "./config.ts";
+import type { Formatter } from "./formatter.ts";
+
+/** The pipeline stage a row failed in (also the failed queue's `failure_step`). */
+export type Stage = "loading" | "parsing" | "chunking" | "formatting" | "embedding";
+
+/** Where embeddings go. */
+export type Destination =
+  | { kind: "table"; store: TableStore; encoder: EmbeddingCopyEncoder }
+  | { kind: "column"; store: ColumnStore };
+
+/** What a batch needs; built once per executor. */
+export interface BatchContext {
+  vectorizer: Vectorizer;
+  features: CatalogFeatures;
+  queue: QueueStatements;
+  destination: Destination;
+  embedder: Embedder;
+  /** The formatting stage (compiled template, render context). */
+  formatter: Formatter;
+  batchSize: number;
+  /** Aborts the in-flight batch (shutdown deadline). */
+  signal: AbortSignal;
+  /** Called whenever the batch makes progress (for the health endpoint). */
+  onActivity?: () => void;
+}
+
+/** A row that failed on its own. */
+export interface RowFailure {
+  item: QueueItem;
+  stage: Stage;
+  error: Error;
+  /** Whether it was put back in the queue (false: parked in the failed queue). */
+  retried: boolean;
+}
+
+/** What a committed batch did. */
+export interface BatchOutcome {
+  /** Queue rows the fetch saw. */
+  selected: number;
+  /** Distinct keys taken from the queue. */
+  items: number;
+  /** Keys whose source row no longer exists. */
+  missing: number;
+  /** Rows whose embeddings were written. */
+  embedded: number;
+  /** Rows skipped (or cleared) because their content is empty. */
+  empty: number;
+  /** Chunks written. */
+  chunks: number;
+  failures: RowFailure[];
+}
+
+/** The whole batch failed and was rolled back; `record` is its error row. */
+export class BatchFailure extends Error {
+  readonly record: ErrorRecord;
+  constructor(record: ErrorRecord, cause: unknown) {
+    super(String(record.details.error_reason ?? record.message), { cause });
+    this.name = "BatchFailure";
+    this.record = record;
+  }
+}
+
+interface RowWork {
+  item: QueueItem;
+  row: SourceRow;
+  chunks: string[];
+  vectors: Float32Array[];
+}
+
+/** Runs one batch in a transaction on `sql`. Throws {@link BatchFailure} after rolling back. */
+export async function runBatch(sql: postgres.Sql, ctx: BatchContext): Promise<BatchOutcome> {
+  try {
+    return await sql.begin((tx) => processBatch(tx, ctx)) as BatchOutcome;
+  } catch (e) {
+    if (e instanceof BatchFailure || ctx.signal.aborted) throw e;
+    throw new BatchFailure(batchErrorRecord(ctx, e), e);
+  }
+}
+
+async function processBatch(tx: postgres.TransactionSql, ctx: BatchContext): Promise<BatchOutcome> {
+  const fetched = await ctx.queue.fetch(tx, ctx.batchSize);
+  const outcome: BatchOutcome = {
+    selected: fetched.selected,
+    items: fetched.items.length,
+    missing: 0,
+    embedded: 0,
+    empty: 0,
+    chunks: 0,
+    failures: [],
+  };
+  if (fetched.items.length === 0) return outcome;
+  const firstRow = fetched.items.find((i) => i.row !== null)?.row;
+  if (firstRow) await ctx.formatter.prepare(tx, firstRow.columns);
+  const config = ctx.vectorizer.config;
+  const works: RowWork[] = [];
+  const emptyRows: QueueItem[] = [];
+  const failed: Omit<RowFailure, "retried">[] = [];
+  let attempted = 0; // rows that got past loading
+  for (const item of fetched.items) {
+    const row = item.row;
+    if (row === null) {
+      outcome.missing++;
+      continue;
+    }
+    let payload: Payload;
+    try {
+      payload = await loadRow(config.loading, row, { signal: ctx.signal });
+    } catch (e) {
+      if (ctx.signal.aborted) throw e;
+      failed.push({ item, stage: "loading", error: asError(e) });
+      continue;
+    }
+    if (isEmptyPayload(payload)) {
+      emptyRows.push(item);
+      continue;
+    }
+    attempted++;
+    let stage: Stage = "parsing";
+    try {
+      const text = parsePayload(config.parsing, payload);
+      stage = "chunking";
+      const chunks = chunkText(config.chunking, text);
+      stage = "formatting";
+      const formatted = chunks.map((c) => ctx.formatter.format(c, row));
+      if (formatted.length === 0) emptyRows.push(item);
+      else works.push({ item, row, chunks: formatted, vectors: [] });
+    } catch (e) {
+      // Template errors (missing key, invalid placeholder) are the same for every row.
+      if (e instanceof TemplateError) throw new BatchFailure(batchErrorRecord(ctx, e), e);
+      failed.push({ item, stage, error: asError(e) });
+    }
+  }
+  ctx.onActivity?.();
+  throwIfAllFailedAlike(ctx, failed, attempted);
+
+  const rejected = await embedRows(ctx, works);
+  throwIfAllFailedAlike(ctx, rejected, works.length);
+  failed.push(...rejected);
+  const rejectedItems = new Set(rejected.map((f) => f.item));
+  const stored = works.filter((w) => !rejectedItems.has(w.item));
+
+  if (ctx.destination.kind === "table") {
+    const enc = ctx.destination.encoder;
+    enc.reset();
+    for (const w of stored) {
+      for (let i = 0; i < w.chunks.length; i++) {
+        enc.addRow(w.item.pkBinary, i, w.chunks[i]!, w.vectors[i]!);
+      }
+    }
+    if (enc.rows > 0) await ctx.destination.store.copy(tx, enc.finish());
+    outcome.chunks = enc.rows;
+  } else {
+    // Chunking is `none` for a column destination: one chunk, one vector per row. Rows whose
+    // content became empty lose their (now stale) embedding.
+    await ctx.destination.store.update(tx, [
+      ...stored.map((w) => ({ pk: w.item.pk, embedding: w.vectors[0] ?? null })),
+      ...emptyRows.map((item) => ({ pk: item.pk, embedding: null })),
+    ]);
+    outcome.chunks = stored.length;
+  }
+  outcome.embedded = stored.length;
+  outcome.empty = emptyRows.length;
+  outcome.failures = await putBack(tx, ctx, failed);
+  return outcome;
+}
+
+/**
+ * Embeds the chunks of all rows; when the provider rejects the input (or a chunk exceeds the
+ * request budget), splits the rows in halves to find the rows at fault, which are returned.
+ */
+async function embedRows(
+  ctx: BatchContext,
+  works: RowWork[],
+): Promise<Omit<RowFailure, "retried">[]> {
+  const rejected: Omit<RowFailure, "retried">[] = [];
+  const attempt = async (group: RowWork[]): Promise<void> => {
+    const documents: string[] = [];
+    for (const w of group) for (const c of w.chunks) documents.push(c);
+    if (documents.length === 0) return;
+    try {
+      const vectors: Float32Array[] = [];
+      for await (const part of ctx.embedder.embed(documents, ctx.signal)) {
+        for (const v of part) vectors.push(v);
+        ctx.onActivity?.();
+      }
+      if (vectors.length !== documents.length) {
+        throw new EmbeddingProviderError(
+          ctx.embedder.implementation,
+          `expected ${documents.length} embeddings, got ${vectors.length}`,
+        );
+      }
+      let k = 0;
+      for (const w of group) w.vectors = vectors.slice(k, k += w.chunks.length);
+    } catch (e) {
+      const rowSpecific = (e instanceof EmbeddingProviderError && e.inputRejected) ||
+        e instanceof BatchLimitError;
+      if (!rowSpecific || ctx.signal.aborted) throw e;
+      if (group.length === 1) {
+        rejected.push({ item: group[0]!.item, stage: "embedding", error: e as Error });
+        return;
+      }
+      const mid = group.length >> 1;
+      await attempt(group.slice(0, mid));
+      await attempt(group.slice(mid));
+    }
+  };
+  await attempt(works);
+  return rejected;
+}
+
+/**
+ * Several rows failing in the same stage with the same error is a configuration problem (a bad
+ * template, a provider refusing every input): fail the batch so nothing is re-queued or parked.
+ */
+function throwIfAllFailedAlike(
+  ctx: BatchContext,
+  failed: readonly Omit<RowFailure, "retried">[],
+  attempted: number,
+): void {
+  const nonLoading = failed.filter((f) => f.stage !== "loading");
+  if (attempted < 2 || nonLoading.length !== attempted) return;
+  const first = nonLoading[0]!;
+  if (nonLoading.some((f) => f.stage !== first.stage || f.error.message !== first.error.message)) {
+    return;
+  }
+  throw new BatchFailure(batchErrorRecord(ctx, first.error), first.error);
+}
+
+/**
+ * Puts failed rows back: re-queued with `loading_retries + 1` and pgai's backoff, or parked in the
+ * failed queue once `loading.retries` attempts are used up; one error row each.
+ */
+async function putBack(
+  tx: postgres.TransactionSql,
+  ctx: BatchContext,
+  failed: readonly Omit<RowFailure, "retried">[],
+): Promise<RowFailure[]> {
+  if (failed.length === 0) return [];
+  const max = ctx.vectorizer.config.loading.retries;
+  const out: RowFailure[] = failed.map((f) => ({
+    ...f,
+    // Without a failed queue (extension-era catalogs) rows are always re-queued: never dropped.
+    retried: !ctx.queue.canPark || f.item.retries < max,
+  }));
+  await ctx.queue.requeue(
+    tx,
+    out.filter((f) => f.retried).map((f) => ({ pk: f.item.pk, retries: f.item.retries + 1 })),
+  );
+  await ctx.queue.park(
+    tx,
+    out.filter((f) => !f.retried).map((f) => ({ pk: f.item.pk, step: f.stage })),
+  );
+  await insertErrors(tx, ctx.features, ctx.vectorizer.id, out.map((f) => rowErrorRecord(ctx, f)));
+  return out;
+}
+
+function pkObject(ctx: BatchContext, item: QueueItem): Record<string, string | null> {
+  const names = ctx.queue.pkNames;
+  return Object.fromEntries(names.map((n, i) => [n, item.pk[i] ?? null]));
+}
+
+function rowErrorRecord(ctx: BatchContext, f: RowFailure): ErrorRecord {
+  const pk = pkObject(ctx, f.item);
+  if (f.stage === "loading") {
+    return {
+      message: LOADING_FAILED,
+      details: {
+        loader: ctx.vectorizer.config.loading.implementation,
+        error_reason: f.error.message,
+        is_retryable: f.retried,
+        pk,
+      },
+    };
+  }
+  if (f.stage === "embedding") {
+    return {
+      message: EMBEDDING_PROVIDER_FAILED,
+      details: {
+        provider: ctx.vectorizer.config.embedding.implementation,
+        error_reason: f.error.message,
+        failure_step: f.stage,
+        is_retryable: f.retried,
+        pk,
+      },
+    };
+  }
+  return {
+    message: VECTORIZER_FAILED,
+    details: { error_reason: f.error.message, failure_step: f.stage, is_retryable: f.retried, pk },
+  };
+}
+
+/** The error row pgai writes for a failed batch (contract §3.8). */
+export function batchErrorRecord(ctx: Pick<BatchContext, "vectorizer">, e: unknown): ErrorRecord {
+  const error = asError(e);
+  if (e instanceof EmbeddingProviderError || e instanceof BatchLimitError) {
+    return {
+      message: EMBEDDING_PROVIDER_FAILED,
+      details: {
+        provider: ctx.vectorizer.config.embedding.implementation,
+        error_reason: error.message,
+      },
+    };
+  }
+  return { message: VECTORIZER_FAILED, details: { error_reason: error.message } };
+}
+
+function asError(e: unknown): Error {
+  return e instanceof Error ? e : new Error(String(e));
+}

@@ -1,0 +1,287 @@
+/**
+ * Running one vectorizer: N executors, each with its own connection, taking batches until the
+ * queue is drained, the vectorizer is disabled, a batch fails, or shutdown is requested
+ * (contract §2.6, §3.1).
+ *
+ * Differences from pgai, each fixing a weakness of §7: an executor keeps going after a batch that
+ * found only deleted rows or rows locked by another worker while queue rows remain (§7.7); when
+ * one executor hits a batch-wide failure its siblings stop after their current batch instead of
+ * each recording the same error (§7.15); the error row of a failed batch is written after the
+ * rollback and a failure to write it never replaces the original error (§7.4); progress of long
+ * backfills is logged every few seconds.
+ */
+import type postgres from "postgres";
+import { connect } from "../db/connect.ts";
+import type { CatalogFeatures } from "../db/catalog.ts";
+import { insertErrors } from "../db/errors.ts";
+import { QueueStatements } from "../db/queue.ts";
+import { qualified, tableColumns } from "../db/relations.ts";
+import { ColumnStore, TableStore } from "../db/store.ts";
+import { EmbeddingCopyEncoder } from "../db/wire.ts";
+import type { Embedder } from "../embedders/mod.ts";
+import { getLogger } from "../log.ts";
+import {
+  batchErrorRecord,
+  BatchFailure,
+  type BatchOutcome,
+  type Destination,
+  runBatch,
+} from "./batch.ts";
+import { batchSize, type Vectorizer } from "./config.ts";
+import { Formatter } from "./formatter.ts";
+import { interruptibleSleep } from "./sleep.ts";
+import type { WorkerTracking } from "./tracking.ts";
+
+const log = getLogger("worker");
+
+/** Seconds between progress lines of a long-running vectorizer. */
+const PROGRESS_EVERY_MS = 10_000;
+/** Batches in a row that found only keys locked by others before an executor gives up. */
+const MAX_CONTENDED_BATCHES = 20;
+/** Batches in a row whose rows all failed before an executor stops (a brake for bad configs). */
+const MAX_FAILED_BATCHES = 3;
+
+/** What running a vectorizer needs from the worker. */
+export interface VectorizerRunOptions {
+  dbUrl: string;
+  vectorizer: Vectorizer;
+  features: CatalogFeatures;
+  embedder: Embedder;
+  tracking: WorkerTracking;
+  concurrency: number;
+  env?: Record<string, string | undefined>;
+  /** Aborted: take no new batch. */
+  stopSignal: AbortSignal;
+  /** Aborted: abandon the in-flight batch (rolled back). */
+  abortSignal: AbortSignal;
+  /** Called on progress (health endpoint). */
+  onActivity?: () => void;
+  /** Connection used for progress counts and error reports outside executors. */
+  control: postgres.Sql;
+}
+
+/** Result of {@link runVectorizer}. */
+export interface VectorizerRunResult {
+  /** Keys taken from the queue (pgai's "items"). */
+  items: number;
+  /** Rows whose embeddings were written. */
+  embedded: number;
+  chunks: number;
+  /** Errors that ended executors, in the order they happened. */
+  errors: Error[];
+}
+
+/** Shared state of the executors of one vectorizer run. */
+class RunState {
+  items = 0;
+  embedded = 0;
+  chunks = 0;
+  failedRows = 0;
+  readonly errors: Error[] = [];
+  /** Set when an executor failed: the others stop after their current batch. */
+  failed = false;
+  readonly started = performance.now();
+  lastReport = performance.now();
+  reporting = false;
+}
+
+/** Runs the executors of one vectorizer and waits for all of them. */
+export async function runVectorizer(options: VectorizerRunOptions): Promise<VectorizerRunResult> {
+  const state = new RunState();
+  const executors = Array.from(
+    { length: options.concurrency },
+    (_, i) => runExecutor(options, state, i),
+  );
+  await Promise.all(executors);
+  return {
+    items: state.items,
+    embedded: state.embedded,
+    chunks: state.chunks,
+    errors: state.errors,
+  };
+}
+
+async function runExecutor(options: VectorizerRunOptions, state: RunState, index: number) {
+  const v = options.vectorizer;
+  const sql = connect(options.dbUrl, {
+    applicationName: `pgai-worker[${v.id}]: ${options.tracking.shortId}`,
+    ...(options.env ? { env: options.env } : {}),
+  });
+  // Closing the connection is how a stuck query (lock wait, slow COPY) is abandoned at the
+  // shutdown deadline; the server rolls the transaction back.
+  const onAbort = () => void sql.end({ timeout: 0 });
+  options.abortSignal.addEventListener("abort", onAbort, { once: true });
+  try {
+    const ctx = await prepare(sql, options);
+    let contended = 0;
+    let failedInRow = 0;
+    while (!options.stopSignal.aborted && !state.failed) {
+      if (options.features.disabledColumn && await isDisabled(sql, v.id)) {
+        log.info("vectorizer is disabled, stopping", { vectorizer_id: v.id });
+        break;
+      }
+      const started = performance.now();
+      const outcome = await runBatch(sql, ctx);
+      options.onActivity?.();
+      record(options, state, outcome, performance.now() - started, index);
+      if (outcome.items > 0) await options.tracking.progress(sql, v.id, outcome.items);
+      await reportProgress(options, state);
+      if (outcome.selected === 0) break; // queue drained (or every row is held by others)
+      if (outcome.items === 0) {
+        // Queue rows exist but their keys are locked by another worker: wait a little, unless
+        // these were the last rows (they are left to the next poll).
+        if (outcome.selected < ctx.batchSize || ++contended >= MAX_CONTENDED_BATCHES) break;
+        await interruptibleSleep(100 * contended, options.stopSignal);
+        continue;
+      }
+      contended = 0;
+      const progressed = outcome.embedded + outcome.empty + outcome.missing > 0;
+      failedInRow = progressed ? 0 : failedInRow + 1;
+      // Without retry columns, re-queued rows come straight back: stop once only they are left.
+      if (!progressed && !options.features.loadingRetries) break;
+      if (failedInRow >= MAX_FAILED_BATCHES) break;
+      if (outcome.selected < ctx.batchSize) break; // took the last queued rows
+    }
+  } catch (e) {
+    if (options.abortSignal.aborted) {
+      log.info("batch abandoned at shutdown, rolled back", { vectorizer_id: v.id });
+      return;
+    }
+    state.failed = true;
+    const error = e instanceof Error ? e : new Error(String(e));
+    state.errors.push(error);
+    const record = e instanceof BatchFailure ? e.record : batchErrorRecord(options, e);
+    log.error(record.message, {
+      vectorizer_id: v.id,
+      error: String(record.details.error_reason ?? error.message),
+    });
+    try {
+      await insertErrors(sql, options.features, v.id, [record]);
+    } catch (insertError) {
+      log.error("could not record the error in the errors table", {
+        vectorizer_id: v.id,
+        error: String(insertError),
+      });
+    }
+  } finally {
+    options.abortSignal.removeEventListener("abort", onAbort);
+    await sql.end({ timeout: 5 });
+  }
+}
+
+interface PreparedContext {
+  batchSize: number;
+}
+
+async function prepare(sql: postgres.Sql, options: VectorizerRunOptions) {
+  const v = options.vectorizer;
+  const retries = options.features.loadingRetries;
+  const queueColumns = await tableColumns(sql, v.queueSchema, v.queueTable);
+  const dest = v.config.destination;
+  let destination: Destination;
+  let queue: QueueStatements;
+  if (dest.implementation === "table") {
+    const columns = await tableColumns(sql, dest.target_schema, dest.target_table);
+    const target = { schema: dest.target_schema, table: dest.target_table, columns };
+    queue = new QueueStatements({ vectorizer: v, retries, queueColumns, target });
+    destination = {
+      kind: "table",
+      store: new TableStore(v, dest.target_schema, dest.target_table, columns),
+      encoder: new EmbeddingCopyEncoder(),
+    };
+  } else {
+    const sourceColumns = await tableColumns(sql, v.sourceSchema, v.sourceTable);
+    queue = new QueueStatements({ vectorizer: v, retries, queueColumns });
+    destination = {
+      kind: "column",
+      store: new ColumnStore(v, dest.embedding_column, sourceColumns),
+    };
+  }
+  const ctx = {
+    vectorizer: v,
+    features: options.features,
+    queue,
+    destination,
+    embedder: options.embedder,
+    formatter: new Formatter(v.config.formatting),
+    batchSize: batchSize(v.config),
+    signal: options.abortSignal,
+    ...(options.onActivity ? { onActivity: options.onActivity } : {}),
+  };
+  return ctx satisfies PreparedContext;
+}
+
+async function isDisabled(sql: postgres.Sql, id: number): Promise<boolean> {
+  const [row] = await sql.unsafe<{ disabled: boolean }[]>(
+    "select disabled from ai.vectorizer where id = $1::int4",
+    [id],
+  );
+  if (!row) throw new Error("vectorizer row not found");
+  return row.disabled;
+}
+
+function record(
+  options: VectorizerRunOptions,
+  state: RunState,
+  o: BatchOutcome,
+  ms: number,
+  executor: number,
+): void {
+  state.items += o.items;
+  state.embedded += o.embedded;
+  state.chunks += o.chunks;
+  state.failedRows += o.failures.length;
+  const v = options.vectorizer;
+  if (o.items === 0) return;
+  log.debug(`Items pulled from queue: ${o.items}`, { vectorizer_id: v.id });
+  log.debug(`Chunks produced: ${o.chunks}`, { vectorizer_id: v.id });
+  log.debug("batch committed", {
+    vectorizer_id: v.id,
+    executor,
+    rows: o.items,
+    embedded: o.embedded,
+    chunks: o.chunks,
+    deleted: o.missing,
+    empty: o.empty,
+    failed: o.failures.length,
+    ms: Math.round(ms),
+  });
+  for (const f of o.failures) {
+    const pk = Object.fromEntries(f.item.pk.map((value, i) => [String(i), value]));
+    log.warn(f.retried ? "row failed, will retry later" : "row failed too often, parked", {
+      vectorizer_id: v.id,
+      step: f.stage,
+      pk: Object.values(pk).join(","),
+      error: f.error.message,
+    });
+  }
+}
+
+/** Logs rows done, rows/s and the remaining queue every few seconds of a long run. */
+async function reportProgress(options: VectorizerRunOptions, state: RunState): Promise<void> {
+  const now = performance.now();
+  if (now - state.lastReport < PROGRESS_EVERY_MS || state.reporting) return;
+  state.reporting = true;
+  state.lastReport = now;
+  const v = options.vectorizer;
+  let remaining: number | undefined;
+  try {
+    const [row] = await options.control.unsafe<{ n: number }[]>(
+      `select count(*)::int8 as n from ${qualified(v.queueSchema, v.queueTable)}`,
+    );
+    remaining = row ? Number(row.n) : undefined;
+  } catch {
+    // The count is informative only.
+  } finally {
+    state.reporting = false;
+  }
+  const seconds = (now - state.started) / 1000;
+  log.info("vectorizer progress", {
+    vectorizer_id: v.id,
+    rows: state.items,
+    chunks: state.chunks,
+    failed_rows: state.failedRows,
+    rows_per_second: Math.round(state.items / Math.max(seconds, 0.001)),
+    ...(remaining === undefined ? {} : { queue_remaining: remaining }),
+  });
+}

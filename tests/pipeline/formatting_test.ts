@@ -6,11 +6,7 @@
 import assert from "node:assert/strict";
 import type postgres from "postgres";
 import { loadTypeCatalog } from "../../src/db/types.ts";
-import {
-  compileTemplate,
-  formatChunk,
-  TemplateError,
-} from "../../src/pipeline/formatting.ts";
+import { compileTemplate, formatChunk, TemplateError } from "../../src/pipeline/formatting.ts";
 import type { RenderContext, SourceRow } from "../../src/pipeline/row.ts";
 import { testDatabase } from "../support/pg.ts";
 
@@ -41,7 +37,9 @@ export async function fetchRows(sql: postgres.Sql, query: string): Promise<Sourc
   const columns = result.columns.map((c) => ({ name: c.name, typeOid: c.type }));
   return result.map((raw) => ({
     columns,
-    values: (raw as unknown as (Uint8Array | null)[]).map((v) => v === null ? null : decoder.decode(v)),
+    values: (raw as unknown as (Uint8Array | null)[]).map((v) =>
+      v === null ? null : decoder.decode(v)
+    ),
   }));
 }
 

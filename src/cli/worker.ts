@@ -3,9 +3,11 @@
  * endpoint options) from flags, `PGAI_VECTORIZER_WORKER_*` variables and defaults, then runs
  * the Worker until it is done or a signal asks it to stop.
  *
- * Deliberate differences from pgai: a negative `--poll-interval` is a usage error and values
- * below MIN_POLL_INTERVAL are raised to it with a warning (pgai busy-polls on them, §7.9), and
- * the first SIGINT/SIGTERM stops gracefully (current batches finish) where pgai exits at once.
+ * Deliberate differences from pgai: a negative `--poll-interval` is a usage error, values
+ * below MIN_POLL_INTERVAL (where pgai busy-polls, §7.9) or above MAX_POLL_INTERVAL (where timers
+ * overflow and would fire at once) are brought into range with a warning, fractions of a second
+ * are kept (pgai truncates), and the first SIGINT/SIGTERM stops gracefully (current batches
+ * finish) where pgai exits at once.
  */
 
 import { registerDbUrlSecrets } from "../secrets.ts";
@@ -37,7 +39,9 @@ export const DEFAULT_DB_URL = "postgres://postgres@localhost:5432/postgres";
 /** pgai's default poll interval, `5m`. */
 export const DEFAULT_POLL_INTERVAL = 300;
 /** Shortest pause between polls, in seconds; smaller values (including 0) are raised to it. */
-export const MIN_POLL_INTERVAL = 0.1;
+export const MIN_POLL_INTERVAL = 1;
+/** Longest pause between polls, in seconds (a timer's limit, 2^31-1 ms, about 24.8 days). */
+export const MAX_POLL_INTERVAL = 2147483;
 
 const COMMAND: CommandInfo = { path: "pgai vectorizer worker", usage: "[OPTIONS]" };
 const ENV = "PGAI_VECTORIZER_WORKER_";
@@ -96,8 +100,8 @@ const OPTION = {
     envvars: [`${ENV}POLL_INTERVAL`],
     help: "Pause between polls for new work: a duration such as 30s, 5m, 1h30m, " +
       "'1 hour, 30 minutes', 1:30 or 2.5s, or whole seconds. Negative values are rejected; " +
-      `values below ${MIN_POLL_INTERVAL}s (0 included) are raised to ${MIN_POLL_INTERVAL}s ` +
-      "with a warning.",
+      `values below ${MIN_POLL_INTERVAL}s (0 included) are raised to ${MIN_POLL_INTERVAL}s and ` +
+      `values above ${MAX_POLL_INTERVAL}s (about 24.8 days) lowered to that, with a warning.`,
     defaultHelp: "5m",
   },
   once: {
@@ -168,8 +172,8 @@ export interface WorkerSettings {
   options: WorkerOptions;
   logLevel: LogLevel;
   logFormat: LogFormat;
-  /** The requested poll interval when it was below MIN_POLL_INTERVAL and got raised. */
-  raisedPollInterval?: number;
+  /** The requested poll interval, when it was out of range and got adjusted. */
+  requestedPollInterval?: number;
 }
 
 /** pgai's duration type, minus negative durations (pgai accepts them from pytimeparse). */
@@ -206,7 +210,7 @@ export function resolveWorkerSettings(
   const options: WorkerOptions = {
     dbUrl,
     vectorizerIds,
-    pollInterval: Math.max(requested, MIN_POLL_INTERVAL),
+    pollInterval: Math.min(Math.max(requested, MIN_POLL_INTERVAL), MAX_POLL_INTERVAL),
     once,
   };
   if (exitOnError !== undefined) options.exitOnError = exitOnError;
@@ -214,7 +218,7 @@ export function resolveWorkerSettings(
   if (healthPort !== undefined) options.healthPort = healthPort;
   if (healthHost !== undefined) options.healthHost = healthHost;
   const settings: WorkerSettings = { options, logLevel, logFormat };
-  if (requested < MIN_POLL_INTERVAL) settings.raisedPollInterval = requested;
+  if (options.pollInterval !== requested) settings.requestedPollInterval = requested;
   return settings;
 }
 
@@ -231,10 +235,10 @@ export async function workerCommand(argv: readonly string[], cli: CliContext): P
   startLogging(cli, settings.logLevel, settings.logFormat);
   const log = getLogger("cli");
   registerDbUrlSecrets(settings.options.dbUrl);
-  if (settings.raisedPollInterval !== undefined) {
-    log.warn(
-      `poll interval ${settings.raisedPollInterval}s is below the minimum, using ${MIN_POLL_INTERVAL}s`,
-    );
+  const requested = settings.requestedPollInterval;
+  if (requested !== undefined) {
+    const limit = requested < MIN_POLL_INTERVAL ? "below the minimum" : "above the maximum";
+    log.warn(`poll interval ${requested}s is ${limit}, using ${settings.options.pollInterval}s`);
   }
 
   // Loaded only now, so that --help and usage errors do not pay for the worker's dependencies.

@@ -3,6 +3,7 @@ import { loadDotenv } from "../../src/env.ts";
 import { UsageError } from "../../src/cli/options.ts";
 import {
   DEFAULT_DB_URL,
+  MAX_POLL_INTERVAL,
   MIN_POLL_INTERVAL,
   resolveWorkerSettings,
   type WorkerSettings,
@@ -176,19 +177,21 @@ Deno.test("log levels: any case, FATAL and CRITICAL are the same, WARNING is rej
   );
 });
 
-Deno.test("poll intervals: pgai's grammar in seconds, fractions kept, below 0.1s raised", async () => {
+Deno.test("poll intervals: pgai's grammar in seconds, fractions kept, out-of-range adjusted", async () => {
   const poll = async (value: string) => (await settings(["--poll-interval", value]));
   assert.equal((await poll("1:30")).options.pollInterval, 90);
   assert.equal((await poll("1m30.5s")).options.pollInterval, 90.5);
   assert.equal((await poll("2.5s")).options.pollInterval, 2.5); // pgai truncates to 2
-  assert.equal((await poll("0.5s")).options.pollInterval, 0.5); // pgai: 0, a busy loop
-  const zero = await poll("0");
-  assert.equal(zero.options.pollInterval, MIN_POLL_INTERVAL);
-  assert.equal(zero.raisedPollInterval, 0);
-  const tiny = await poll("0.01s");
-  assert.equal(tiny.options.pollInterval, MIN_POLL_INTERVAL);
-  assert.equal(tiny.raisedPollInterval, 0.01);
-  assert.equal((await poll("0.1s")).raisedPollInterval, undefined);
+  assert.equal((await poll("1s")).requestedPollInterval, undefined);
+  for (const [value, requested] of [["0", 0], ["0.5s", 0.5], [".01m", 0]] as const) {
+    const adjusted = await poll(value); // pgai: 0, a busy loop
+    assert.equal(adjusted.options.pollInterval, MIN_POLL_INTERVAL, value);
+    assert.equal(adjusted.requestedPollInterval, requested, value);
+  }
+  assert.equal((await poll("3w")).options.pollInterval, 1814400);
+  const long = await poll("30d"); // a timer this long would overflow and fire at once
+  assert.equal(long.options.pollInterval, MAX_POLL_INTERVAL);
+  assert.equal(long.requestedPollInterval, 2592000);
 });
 
 Deno.test("negative poll intervals are usage errors, whichever way pgai parses them", () => {

@@ -1,0 +1,133 @@
+/**
+ * Shared set-up for the worker tests: a fresh database with the pgai catalog, vectorizers that
+ * embed through a local provider server, captured log events, and readers for what the worker
+ * stored.
+ */
+import type postgres from "postgres";
+import { install } from "../../src/catalog/install.ts";
+import { configureLogging } from "../../src/log.ts";
+import { type TestDatabase, testDatabase } from "../support/pg.ts";
+
+/** One captured log event (JSON format). */
+export interface LogEvent {
+  level: string;
+  logger: string;
+  event: string;
+  [field: string]: unknown;
+}
+
+/** Every log event of this test process, in order. */
+export const logEvents: LogEvent[] = [];
+
+configureLogging({
+  level: "debug",
+  format: "json",
+  sink: (line) => {
+    logEvents.push(JSON.parse(line));
+    if (Deno.env.get("WORKER_TEST_LOG")) console.log(line);
+  },
+});
+
+/** Events logged since `mark` (an index into {@link logEvents}). */
+export function eventsSince(mark: number): LogEvent[] {
+  return logEvents.slice(mark);
+}
+
+/** A test database with pgai 0.12.1 installed. */
+export async function pgaiDatabase(label: string): Promise<TestDatabase> {
+  const db = await testDatabase(label);
+  await install(db.sql);
+  return db;
+}
+
+/** Options of {@link createVectorizer}. */
+export interface VectorizerSpec {
+  table: string;
+  /** Base URL of the OpenAI-compatible server (`http://127.0.0.1:port`). */
+  baseUrl: string;
+  column?: string;
+  dimensions?: number;
+  /** SQL for the chunking argument. Default: recursive splitter, 200 / 20. */
+  chunking?: string;
+  /** SQL for the formatting argument. Default `$title: $chunk`. */
+  formatting?: string;
+  /** SQL for the destination argument. */
+  destination?: string;
+  batchSize?: number;
+  concurrency?: number;
+  apiKeyName?: string;
+  name?: string;
+}
+
+/** Creates an OpenAI vectorizer on `table` and returns its id. */
+export async function createVectorizer(sql: postgres.Sql, spec: VectorizerSpec): Promise<number> {
+  const args = [
+    `'${spec.table}'::regclass`,
+    `loading => ai.loading_column('${spec.column ?? "body"}')`,
+    `embedding => ai.embedding_openai('text-embedding-3-small', ${spec.dimensions ?? 8}, ` +
+    `base_url => '${spec.baseUrl}/v1'` +
+    (spec.apiKeyName ? `, api_key_name => '${spec.apiKeyName}'` : "") + ")",
+    `chunking => ${spec.chunking ?? "ai.chunking_recursive_character_text_splitter(200, 20)"}`,
+    `formatting => ${spec.formatting ?? "ai.formatting_python_template('$title: $chunk')"}`,
+    `processing => ai.processing_default(batch_size => ${spec.batchSize ?? 10}, concurrency => ${
+      spec.concurrency ?? 1
+    })`,
+  ];
+  if (spec.destination) args.push(`destination => ${spec.destination}`);
+  if (spec.name) args.push(`name => '${spec.name}'`);
+  const [row] = await sql.unsafe<{ id: number }[]>(
+    `select ai.create_vectorizer(${args.join(", ")}) as id`,
+  );
+  return row!.id;
+}
+
+/** The stored embeddings of a store table, ordered by id and chunk_seq. */
+export async function storedChunks(
+  sql: postgres.Sql,
+  store: string,
+): Promise<{ id: number; chunk_seq: number; chunk: string; embedding: number[] }[]> {
+  const rows = await sql.unsafe<{ id: number; chunk_seq: number; chunk: string; e: string }[]>(
+    `select id, chunk_seq, chunk, embedding::text as e from ${store} order by id, chunk_seq`,
+  );
+  return rows.map((r) => ({
+    id: r.id,
+    chunk_seq: r.chunk_seq,
+    chunk: r.chunk,
+    // pgvector prints float4 in its shortest form; reading it back as float4 is exact.
+    embedding: (JSON.parse(r.e) as number[]).map(Math.fround),
+  }));
+}
+
+/** Rows of the errors table (`ai._vectorizer_errors`), oldest first. */
+export async function errorRows(
+  sql: postgres.Sql,
+): Promise<{ id: number; message: string; details: Record<string, unknown> }[]> {
+  return [
+    ...await sql<{ id: number; message: string; details: Record<string, unknown> }[]>`
+    select id, message, details from ai._vectorizer_errors order by recorded, message`,
+  ];
+}
+
+/** Number of rows in a table. */
+export async function count(sql: postgres.Sql, table: string): Promise<number> {
+  const [row] = await sql.unsafe<{ n: number }[]>(`select count(*)::int as n from ${table}`);
+  return row!.n;
+}
+
+/** Polls `check` until it returns true (or throws after `timeoutMs`). */
+export async function waitFor(
+  what: string,
+  check: () => boolean | Promise<boolean>,
+  timeoutMs = 20_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** A float32 vector as plain numbers (how pgvector's text form parses back). */
+export function numbers(v: Float32Array): number[] {
+  return Array.from(v);
+}

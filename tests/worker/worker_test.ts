@@ -1,0 +1,367 @@
+import assert from "node:assert/strict";
+import { chunkText } from "../../src/pipeline/chunking.ts";
+import { Worker } from "../../src/worker/worker.ts";
+import { expectedVector, startOllamaServer, startOpenAIServer } from "../support/providers.ts";
+import {
+  count,
+  createVectorizer,
+  errorRows,
+  eventsSince,
+  logEvents,
+  numbers,
+  pgaiDatabase,
+  storedChunks,
+} from "./fixtures.ts";
+
+const db = await pgaiDatabase("worker");
+const sql = db.sql;
+const KEY = "sk-test-worker-key";
+const openai = startOpenAIServer({ apiKey: KEY });
+const env = { OPENAI_API_KEY: KEY };
+
+const SPLITTER = {
+  implementation: "recursive_character_text_splitter",
+  separators: ["\n\n", "\n", ".", "?", "!", " ", ""],
+  chunk_size: 200,
+  chunk_overlap: 20,
+  is_separator_regex: false,
+} as const;
+
+/** The chunks pgai stores for a row of a `$title: $chunk` vectorizer with {@link SPLITTER}. */
+function expectedChunks(title: string, body: string | null): string[] {
+  if (body === null || body === "") return [];
+  return chunkText(SPLITTER, body).map((c) => `${title}: ${c}`);
+}
+
+/** Checks that the store holds exactly the expected chunks and vectors of `rows`. */
+async function assertStoreMatches(
+  store: string,
+  rows: { id: number; title: string; body: string | null }[],
+  dims = 8,
+): Promise<number> {
+  const stored = await storedChunks(sql, store);
+  const expected = rows.flatMap((r) =>
+    expectedChunks(r.title, r.body).map((chunk, seq) => ({
+      id: r.id,
+      chunk_seq: seq,
+      chunk,
+      embedding: numbers(expectedVector(chunk, dims)),
+    }))
+  );
+  assert.equal(stored.length, expected.length, `${store}: number of stored chunks`);
+  for (let i = 0; i < expected.length; i++) assert.deepEqual(stored[i], expected[i]);
+  return expected.length;
+}
+
+function variedBody(i: number): string | null {
+  switch (i % 10) {
+    case 0:
+      return null;
+    case 1:
+      return "";
+    case 2:
+      return "   \n\t  ";
+    case 3:
+      return Array.from(
+        { length: 8 },
+        (_, p) =>
+          `Paragraph ${p} of row ${i}. ` + "Lorem ipsum dolor sit amet. ".repeat(3 + (i % 7)),
+      ).join("\n\n");
+    case 4:
+      return `Unicode ${i}: 日本語のテキスト、絵文字 🎉🚀 and ümlauts — ${"ß".repeat(i % 50)}`;
+    case 5:
+      return `Dollar $signs $$ and {braces} and 'quotes' "double" \\ backslash ${i}`;
+    default:
+      return `Row ${i} says: ` + "word ".repeat(i % 97);
+  }
+}
+
+function variedTitle(i: number): string {
+  return i % 7 === 0 ? `Title "${i}" with 'quotes'\nand a newline` : `t${i}`;
+}
+
+Deno.test("worker embeds 300 varied rows in once mode, exactly as pgai would store them", async () => {
+  await sql`create table docs (id int primary key, title text, body text)`;
+  const rows = Array.from({ length: 300 }, (_, k) => ({
+    id: k + 1,
+    title: variedTitle(k + 1),
+    body: variedBody(k + 1),
+  }));
+  await sql`insert into docs ${sql(rows)}`;
+  const id = await createVectorizer(sql, {
+    table: "docs",
+    baseUrl: openai.url,
+    batchSize: 17,
+    concurrency: 2,
+  });
+  const mark = logEvents.length;
+  const error = await new Worker({ dbUrl: db.url, once: true, vectorizerIds: [id], env }).run();
+  assert.equal(error, undefined);
+  const chunks = await assertStoreMatches("docs_embedding_store", rows);
+  assert.ok(chunks > 300, "long rows were split into several chunks");
+  assert.equal(await count(sql, `ai._vectorizer_q_${id}`), 0);
+  assert.deepEqual(await errorRows(sql), []);
+  const events = eventsSince(mark);
+  assert.ok(events.some((e) => e.event === "running vectorizer" && e.vectorizer_id === id));
+  assert.ok(
+    events.some((e) =>
+      e.event === "finished processing vectorizer" && e.items === 300 && e.vectorizer_id === id
+    ),
+  );
+  // Worker tracking: one process row with its successes, one progress row.
+  const [proc] = await sql`select version, success_count, error_count, heartbeat_count
+    from ai.vectorizer_worker_process order by started desc limit 1`;
+  assert.equal(proc!.version, "0.12.1");
+  assert.equal(proc!.success_count, 300);
+  assert.equal(proc!.error_count, 0);
+  assert.ok(proc!.heartbeat_count >= 1);
+  const [progress] = await sql`select success_count, error_count, last_success_process_id
+    from ai.vectorizer_worker_progress where vectorizer_id = ${id}`;
+  assert.equal(progress!.success_count, 300);
+  assert.equal(progress!.error_count, 0);
+  assert.ok(progress!.last_success_process_id);
+
+  // Updates, deletes and inserts after the first run are reflected exactly.
+  await sql`update docs set body = 'rewritten body ' || id where id % 9 = 4`;
+  await sql`update docs set body = null where id in (3, 13)`;
+  await sql`update docs set title = 'retitled' where id = 6`;
+  await sql`delete from docs where id % 11 = 5`;
+  await sql`insert into docs select g, 'new' || g, 'fresh text ' || g from generate_series(301, 320) g`;
+  const error2 = await new Worker({ dbUrl: db.url, once: true, vectorizerIds: [id], env }).run();
+  assert.equal(error2, undefined);
+  const now = await sql<{ id: number; title: string; body: string | null }[]>`
+    select id, title, body from docs order by id`;
+  await assertStoreMatches("docs_embedding_store", [...now]);
+  assert.equal(await count(sql, `ai._vectorizer_q_${id}`), 0);
+  assert.deepEqual(await errorRows(sql), []);
+});
+
+Deno.test("worker writes and clears a column destination", async () => {
+  await sql`create table notes (id int primary key, title text, body text)`;
+  await sql`insert into notes select g, 'n' || g, 'note number ' || g from generate_series(1, 12) g`;
+  const id = await createVectorizer(sql, {
+    table: "notes",
+    baseUrl: openai.url,
+    chunking: "ai.chunking_none()",
+    formatting: "ai.formatting_python_template('$chunk')",
+    destination: "ai.destination_column('emb')",
+    batchSize: 5,
+  });
+  assert.equal(
+    await new Worker({ dbUrl: db.url, once: true, vectorizerIds: [id], env }).run(),
+    undefined,
+  );
+  const read = async () => [
+    ...await sql<{ id: number; body: string | null; emb: string | null }[]>`
+      select id, body, emb::text as emb from notes order by id`,
+  ];
+  for (const r of await read()) {
+    assert.deepEqual(JSON.parse(r.emb!).map(Math.fround), numbers(expectedVector(r.body!, 8)));
+  }
+  assert.equal(await count(sql, `ai._vectorizer_q_${id}`), 0, "writing emb does not re-queue");
+  await sql`update notes set body = '' where id = 1`;
+  await sql`update notes set body = null where id = 2`;
+  await sql`update notes set body = 'changed' where id = 3`;
+  assert.equal(
+    await new Worker({ dbUrl: db.url, once: true, vectorizerIds: [id], env }).run(),
+    undefined,
+  );
+  const after = await read();
+  assert.equal(after[0]!.emb, null, "empty content clears the stale embedding");
+  assert.equal(after[1]!.emb, null, "NULL content clears the stale embedding");
+  assert.deepEqual(
+    JSON.parse(after[2]!.emb!).map(Math.fround),
+    numbers(expectedVector("changed", 8)),
+  );
+  assert.deepEqual(await errorRows(sql), []);
+});
+
+Deno.test("worker pulls a missing Ollama model before embedding", async () => {
+  await using ollama = startOllamaServer({ dimensions: 8 });
+  await sql`create table olla (id int primary key, title text, body text)`;
+  await sql`insert into olla select g, 'o' || g, 'llama text ' || g from generate_series(1, 5) g`;
+  const [row] = await sql.unsafe(`select ai.create_vectorizer('olla'::regclass,
+    loading => ai.loading_column('body'),
+    embedding => ai.embedding_ollama('nomic-embed-text', 8, base_url => '${ollama.url}'),
+    chunking => ai.chunking_none(),
+    formatting => ai.formatting_python_template('$title: $chunk')) as id`);
+  const id = row!.id as number;
+  assert.equal(ollama.models.size, 0);
+  assert.equal(
+    await new Worker({ dbUrl: db.url, once: true, vectorizerIds: [id], env: {} }).run(),
+    undefined,
+  );
+  assert.ok(ollama.requests.some((r) => r.path === "/api/pull"), "the model was pulled");
+  assert.ok(ollama.models.has("nomic-embed-text:latest"));
+  const stored = await storedChunks(sql, "olla_embedding_store");
+  assert.equal(stored.length, 5);
+  for (const s of stored) {
+    assert.equal(s.chunk, `o${s.id}: llama text ${s.id}`);
+    assert.deepEqual(s.embedding, numbers(expectedVector(s.chunk, 8)));
+  }
+});
+
+Deno.test("provider 500s record one error row and keep the queue; 429 with Retry-After is absorbed", async () => {
+  await using server = startOpenAIServer({ apiKey: KEY });
+  await sql`create table flaky (id int primary key, title text, body text)`;
+  await sql`insert into flaky select g, 'f' || g, 'flaky text ' || g from generate_series(1, 6) g`;
+  const id = await createVectorizer(sql, { table: "flaky", baseUrl: server.url, batchSize: 3 });
+  const before = (await errorRows(sql)).length;
+  server.script(
+    ...Array.from({ length: 6 }, () => ({
+      status: 500,
+      body: {
+        error: { message: "upstream exploded", type: "server_error", param: null, code: null },
+      },
+      headers: { "retry-after-ms": "5" },
+    })),
+  );
+  const error = await new Worker({ dbUrl: db.url, once: true, vectorizerIds: [id], env }).run();
+  assert.ok(error instanceof Error);
+  assert.match(error.message, /vectorizer finished with errors \(1 sub-exception\)/);
+  const errors = (await errorRows(sql)).slice(before);
+  assert.equal(errors.length, 1);
+  assert.equal(errors[0]!.message, "embedding provider failed");
+  assert.equal(errors[0]!.details.provider, "openai");
+  assert.match(String(errors[0]!.details.error_reason), /^Error code: 500 - /);
+  assert.equal(await count(sql, `ai._vectorizer_q_${id}`), 6, "the queue is intact");
+  assert.equal(await count(sql, "flaky_embedding_store"), 0);
+
+  // A 429 with Retry-After is waited out and the batch goes through.
+  server.script({
+    status: 429,
+    body: { error: { message: "slow down", type: "rate_limit", param: null, code: null } },
+    headers: { "retry-after": "1" },
+  });
+  const ok = await new Worker({ dbUrl: db.url, once: true, vectorizerIds: [id], env }).run();
+  assert.equal(ok, undefined);
+  assert.equal(await count(sql, "flaky_embedding_store"), 6);
+  assert.equal(await count(sql, `ai._vectorizer_q_${id}`), 0);
+  assert.equal((await errorRows(sql)).length, before + 1, "no new error rows");
+});
+
+Deno.test("a poison row (provider 400 for its input) costs only its own row", async () => {
+  await using server = startOpenAIServer({ apiKey: KEY, poison: "POISON" });
+  await sql`create table poison (id int primary key, title text, body text)`;
+  await sql`insert into poison select g, 'p' || g, case when g = 7 then 'this is POISON text' else 'good text ' || g end
+    from generate_series(1, 20) g`;
+  const id = await createVectorizer(sql, { table: "poison", baseUrl: server.url, batchSize: 10 });
+  const before = (await errorRows(sql)).length;
+  const error = await new Worker({ dbUrl: db.url, once: true, vectorizerIds: [id], env }).run();
+  assert.equal(error, undefined);
+  const stored = await storedChunks(sql, "poison_embedding_store");
+  assert.deepEqual(
+    stored.map((s) => s.id),
+    Array.from({ length: 20 }, (_, k) => k + 1).filter((k) => k !== 7),
+  );
+  const errors = (await errorRows(sql)).slice(before);
+  assert.equal(errors.length, 1);
+  assert.equal(errors[0]!.message, "embedding provider failed");
+  assert.deepEqual(errors[0]!.details.pk, { id: "7" });
+  assert.equal(errors[0]!.details.failure_step, "embedding");
+  assert.equal(errors[0]!.details.is_retryable, true);
+  assert.match(String(errors[0]!.details.error_reason), /^Error code: 400 - /);
+  const queued = await sql`select id, loading_retries,
+      loading_retry_after > now() + interval '170 seconds' as later from ai._vectorizer_q_${
+    sql.unsafe(String(id))
+  }`;
+  assert.deepEqual([...queued], [{ id: 7, loading_retries: 1, later: true }]);
+});
+
+Deno.test("a bad template fails the batch with pgai's error and keeps the queue", async () => {
+  await sql`create table tmpl (id int primary key, title text, body text)`;
+  await sql`insert into tmpl select g, 't' || g, 'text ' || g from generate_series(1, 4) g`;
+  const id = await createVectorizer(sql, { table: "tmpl", baseUrl: openai.url });
+  await sql`update ai.vectorizer set config = jsonb_set(config, '{formatting,template}', '"$nope: $chunk"')
+    where id = ${id}`;
+  const before = (await errorRows(sql)).length;
+  const error = await new Worker({ dbUrl: db.url, once: true, vectorizerIds: [id], env }).run();
+  assert.ok(error instanceof Error);
+  const errors = (await errorRows(sql)).slice(before);
+  assert.deepEqual(errors.map((e) => [e.message, e.details]), [[
+    "vectorizer failed with unexpected error",
+    { error_reason: "'nope'" },
+  ]]);
+  assert.equal(await count(sql, `ai._vectorizer_q_${id}`), 4);
+  assert.equal(await count(sql, "tmpl_embedding_store"), 0);
+  // Also with a single queued row: a template error is never blamed on the row.
+  await sql`delete from ai._vectorizer_q_${sql.unsafe(String(id))} where id > 1`;
+  await new Worker({ dbUrl: db.url, once: true, vectorizerIds: [id], env }).run();
+  const [q] = await sql`select loading_retries from ai._vectorizer_q_${sql.unsafe(String(id))}`;
+  assert.equal(q!.loading_retries, 0, "not re-queued as a poison row");
+});
+
+Deno.test("NULL, empty and 2 MB contents behave as pgai's", async () => {
+  await sql`create table sizes (id int primary key, title text, body text)`;
+  const big = Array.from({ length: 40_000 }, (_, i) => `w${i % 1000}`).join(" ") + "\n\n" +
+    "x".repeat(2 * 1024 * 1024 - 250_000);
+  await sql`insert into sizes values (1, 'null', null), (2, 'empty', ''), (3, 'big', ${big}), (4, 'ok', 'small')`;
+  const id = await createVectorizer(sql, {
+    table: "sizes",
+    baseUrl: openai.url,
+    chunking: "ai.chunking_recursive_character_text_splitter(4000, 0)",
+  });
+  const error = await new Worker({ dbUrl: db.url, once: true, vectorizerIds: [id], env }).run();
+  assert.equal(error, undefined);
+  const stored = await storedChunks(sql, "sizes_embedding_store");
+  const expected = chunkText({ ...SPLITTER, chunk_size: 4000, chunk_overlap: 0 }, big);
+  assert.ok(expected.length > 400);
+  assert.deepEqual(stored.map((s) => s.id), [...expected.map(() => 3), 4]);
+  assert.deepEqual(stored.slice(0, -1).map((s) => s.chunk), expected.map((c) => `big: ${c}`));
+  assert.equal(await count(sql, `ai._vectorizer_q_${id}`), 0);
+});
+
+Deno.test("a missing API key is recorded and does not stop other vectorizers; disabled ones are skipped", async () => {
+  await sql`create table keyed (id int primary key, title text, body text)`;
+  await sql`create table fine (id int primary key, title text, body text)`;
+  await sql`create table off (id int primary key, title text, body text)`;
+  for (const t of ["keyed", "fine", "off"]) {
+    await sql.unsafe(
+      `insert into ${t} select g, 'k' || g, 'body ' || g from generate_series(1, 3) g`,
+    );
+  }
+  const keyed = await createVectorizer(sql, {
+    table: "keyed",
+    baseUrl: openai.url,
+    apiKeyName: "PGAI_TEST_MISSING_KEY",
+  });
+  const fine = await createVectorizer(sql, { table: "fine", baseUrl: openai.url });
+  const off = await createVectorizer(sql, {
+    table: "off",
+    baseUrl: openai.url,
+    apiKeyName: "PGAI_TEST_ALSO_MISSING",
+  });
+  await sql`update ai.vectorizer set disabled = true where id = ${off}`;
+  const mark = logEvents.length;
+  const worker = new Worker({
+    dbUrl: db.url,
+    once: true,
+    exitOnError: false,
+    vectorizerIds: [keyed, fine, off],
+    env,
+  });
+  assert.equal(await worker.run(), undefined);
+  assert.equal(await count(sql, "fine_embedding_store"), 3);
+  assert.equal(await count(sql, "keyed_embedding_store"), 0);
+  assert.equal(await count(sql, `ai._vectorizer_q_${keyed}`), 3);
+  assert.equal(await count(sql, `ai._vectorizer_q_${off}`), 3, "disabled: untouched");
+  const message =
+    `error getting vectorizer: ApiKeyNotFoundError: api_key_name=PGAI_TEST_MISSING_KEY vectorizer_id=${keyed}`;
+  const [progress] = await sql`select error_count, last_error_message
+    from ai.vectorizer_worker_progress where vectorizer_id = ${keyed}`;
+  assert.deepEqual({ ...progress }, { error_count: 1, last_error_message: message });
+  const events = eventsSince(mark);
+  assert.ok(events.some((e) => e.level === "error" && e.event === message));
+  assert.ok(!events.some((e) => String(e.event).includes("PGAI_TEST_ALSO_MISSING")));
+  // In exit-on-error mode (the default with once) the same error ends the run.
+  const failed = await new Worker({ dbUrl: db.url, once: true, vectorizerIds: [keyed], env }).run();
+  assert.equal(failed?.message, message);
+});
+
+Deno.test({
+  name: "worker tests: teardown",
+  fn: async () => {
+    await openai.close();
+    await db.drop();
+  },
+});

@@ -222,8 +222,33 @@ export function resolveWorkerSettings(
   return settings;
 }
 
+/** The signals the worker command handles. */
+export type StopSignal = "SIGINT" | "SIGTERM";
+
 /** Exit status after a second signal: 128 + the signal's number. */
-const FORCED_EXIT: Record<string, number> = { SIGINT: 130, SIGTERM: 143 };
+const FORCED_EXIT: Record<StopSignal, number> = { SIGINT: 130, SIGTERM: 143 };
+
+/**
+ * The worker command's reaction to SIGINT/SIGTERM: the first asks for a graceful shutdown
+ * (`stop`), any later one gives up waiting and calls `exit` with 130 (SIGINT) or 143 (SIGTERM).
+ */
+export function signalHandler(
+  stop: () => Promise<void>,
+  exit: (status: number) => void,
+): (signal: StopSignal) => void {
+  const log = getLogger("cli");
+  let received = 0;
+  return (signal) => {
+    received++;
+    if (received === 1) {
+      log.info(`received ${signal}, shutting down gracefully`);
+      stop().catch((error) => log.error("graceful shutdown failed", { error }));
+    } else {
+      log.warn(`received ${signal} again, exiting immediately`);
+      exit(FORCED_EXIT[signal]);
+    }
+  };
+}
 
 /** Runs `pgai vectorizer worker` with `argv` (the arguments after `worker`). */
 export async function workerCommand(argv: readonly string[], cli: CliContext): Promise<number> {
@@ -235,27 +260,29 @@ export async function workerCommand(argv: readonly string[], cli: CliContext): P
   startLogging(cli, settings.logLevel, settings.logFormat);
   const log = getLogger("cli");
   registerDbUrlSecrets(settings.options.dbUrl);
-  const requested = settings.requestedPollInterval;
+  const { options, requestedPollInterval: requested } = settings;
   if (requested !== undefined) {
     const limit = requested < MIN_POLL_INTERVAL ? "below the minimum" : "above the maximum";
-    log.warn(`poll interval ${requested}s is ${limit}, using ${settings.options.pollInterval}s`);
+    log.warn(`poll interval ${requested}s is ${limit}, using ${options.pollInterval}s`);
   }
+  log.debug("worker options", {
+    db_url: options.dbUrl,
+    vectorizer_ids: options.vectorizerIds,
+    poll_interval: options.pollInterval,
+    once: options.once,
+    exit_on_error: options.exitOnError,
+    concurrency: options.concurrency,
+    health: options.healthPort === undefined
+      ? undefined
+      : `${options.healthHost ?? "127.0.0.1"}:${options.healthPort}`,
+  });
 
   // Loaded only now, so that --help and usage errors do not pay for the worker's dependencies.
   const { Worker } = await import("../worker/worker.ts");
-  const worker = new Worker({ ...settings.options, env: cli.env.toObject() });
-  let signals = 0;
+  const worker = new Worker({ ...options, env: cli.env.toObject() });
+  const onSignal = signalHandler(() => worker.stop(), (status) => Deno.exit(status));
   const listeners = (["SIGINT", "SIGTERM"] as const).map((signal) => {
-    const listener = () => {
-      signals++;
-      if (signals === 1) {
-        log.info(`received ${signal}, shutting down gracefully`);
-        worker.stop().catch((error) => log.error("graceful shutdown failed", { error }));
-      } else {
-        log.warn(`received ${signal} again, exiting immediately`);
-        Deno.exit(FORCED_EXIT[signal]);
-      }
-    };
+    const listener = () => onSignal(signal);
     try {
       Deno.addSignalListener(signal, listener);
       return () => Deno.removeSignalListener(signal, listener);

@@ -9,7 +9,7 @@
  * Pure functions; the regex translation lives in `pyregex.ts`.
  */
 import { compilePyRegex, PyRegexError } from "./pyregex.ts";
-import { codePointLength, codePoints, pyStrip } from "./pystr.ts";
+import { codePointCount, codePointLength, codePoints, pyStrip } from "./pystr.ts";
 
 /** `chunking` of a vectorizer config. */
 export type ChunkingConfig =
@@ -121,33 +121,91 @@ function splitText(
   return out;
 }
 
-/** LangChain's `_merge_splits`: greedy packing of pieces into chunks with whole-piece overlap. */
-function mergeSplits(
-  splits: readonly string[],
-  lengths: readonly number[],
+/** Pieces to merge: their count, code-point lengths, and how to join a run of them. */
+interface Pieces {
+  readonly count: number;
+  length(i: number): number;
+  join(start: number, end: number): string;
+}
+
+function stringPieces(splits: readonly string[], lengths: readonly number[], sep: string): Pieces {
+  return {
+    count: splits.length,
+    length: (i) => lengths[i]!,
+    join: (start, end) => end - start === 1 ? splits[start]! : splits.slice(start, end).join(sep),
+  };
+}
+
+/** The code points of `text` as pieces, without allocating a string per code point. */
+function codePointPieces(text: string): Pieces {
+  const offsets: number[] = [0];
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length) {
+      const d = text.charCodeAt(i + 1);
+      if (d >= 0xdc00 && d <= 0xdfff) i++;
+    }
+    offsets.push(i + 1);
+  }
+  return {
+    count: offsets.length - 1,
+    length: () => 1,
+    join: (start, end) => text.slice(offsets[start], offsets[end]),
+  };
+}
+
+/**
+ * Pieces of a keep-separator split as spans of `text` (each piece is the separator plus the text
+ * up to the next separator, so consecutive pieces are adjacent and joining them with "" is a
+ * slice). Undefined when the pattern has its own groups, whose pieces are not spans.
+ */
+function keepSeparatorSpans(
+  text: string,
   separator: string,
-  s: Splitter,
-  out: string[],
-): void {
+  isRegex: boolean,
+): number[] | undefined {
+  const bounds = [0];
+  if (!isRegex) {
+    for (
+      let at = text.indexOf(separator);
+      at >= 0;
+      at = text.indexOf(separator, at + separator.length)
+    ) {
+      bounds.push(at);
+    }
+  } else {
+    let rx;
+    try {
+      rx = compilePyRegex(`(${separator})`);
+    } catch (err) {
+      regexFailure(err);
+    }
+    if (rx.groups !== 1) return undefined;
+    bounds.push(...rx.matchStarts(text));
+  }
+  bounds.push(text.length);
+  return bounds;
+}
+
+/** LangChain's `_merge_splits`: greedy packing of pieces into chunks with whole-piece overlap. */
+function mergeSplits(pieces: Pieces, separator: string, s: Splitter, out: string[]): void {
   const sepLen = codePointLength(separator);
   let start = 0;
   let count = 0;
   let total = 0;
   const emit = () => {
-    const doc = pyStrip(
-      count === 1 ? splits[start]! : splits.slice(start, start + count).join(separator),
-    );
+    const doc = pyStrip(pieces.join(start, start + count));
     if (doc !== "") out.push(doc);
   };
-  for (let i = 0; i < splits.length; i++) {
-    const len = lengths[i]!;
+  for (let i = 0; i < pieces.count; i++) {
+    const len = pieces.length(i);
     if (total + len + (count > 0 ? sepLen : 0) > s.size) {
       if (count > 0) {
         emit();
         while (
           total > s.overlap || (total + len + (count > 0 ? sepLen : 0) > s.size && total > 0)
         ) {
-          total -= lengths[start]! + (count > 1 ? sepLen : 0);
+          total -= pieces.length(start) + (count > 1 ? sepLen : 0);
           start++;
           count--;
         }
@@ -166,12 +224,17 @@ function characterSplit(
   isRegex: boolean,
   s: Splitter,
 ): string[] {
+  const out: string[] = [];
+  if (separator === "") {
+    mergeSplits(codePointPieces(text), "", s, out);
+    return out;
+  }
   const splits = splitText(text, separator, isRegex, false);
   const lookaround = isRegex &&
     (separator.startsWith("(?=") || separator.startsWith("(?<!") ||
       separator.startsWith("(?<=") || separator.startsWith("(?!"));
-  const out: string[] = [];
-  mergeSplits(splits, splits.map(codePointLength), lookaround ? "" : separator, s, out);
+  const merge = lookaround ? "" : separator;
+  mergeSplits(stringPieces(splits, splits.map(codePointLength), merge), merge, s, out);
   return out;
 }
 
@@ -205,9 +268,72 @@ function recursiveSplit(
       break;
     }
   }
-  const splits = splitText(text, separator, isRegex, true);
+  if (separator === "") {
+    // every piece is one code point: all shorter than chunk_size unless it is 1
+    if (s.size > 1) mergeSplits(codePointPieces(text), "", s, out);
+    else out.push(...codePoints(text));
+    return;
+  }
+  const bounds = keepSeparatorSpans(text, separator, isRegex);
+  if (bounds === undefined) {
+    recursiveMerge(splitText(text, separator, isRegex, true), rest, isRegex, s, out);
+    return;
+  }
+  // runs of short pieces are merged straight from the text: no string per piece
+  const starts: number[] = [];
+  const lengths: number[] = [];
+  let runEnd = 0;
+  const flush = () => {
+    const end = runEnd;
+    const count = starts.length;
+    const runStarts = starts.slice();
+    mergeSplits(
+      {
+        count,
+        length: (i) => lengths[i]!,
+        join: (a, b) => text.slice(runStarts[a], b < count ? runStarts[b] : end),
+      },
+      "",
+      s,
+      out,
+    );
+    starts.length = 0;
+    lengths.length = 0;
+  };
+  for (let k = 0; k + 1 < bounds.length; k++) {
+    const from = bounds[k]!;
+    const to = bounds[k + 1]!;
+    if (from === to) continue;
+    const len = codePointCount(text, from, to);
+    if (len < s.size) {
+      starts.push(from);
+      lengths.push(len);
+      runEnd = to;
+      continue;
+    }
+    if (starts.length > 0) flush();
+    const piece = text.slice(from, to);
+    if (rest.length === 0) out.push(piece);
+    else recursiveSplit(piece, rest, isRegex, s, out);
+  }
+  if (starts.length > 0) flush();
+}
+
+/** The recursive step over pieces given as strings (patterns with their own groups). */
+function recursiveMerge(
+  splits: readonly string[],
+  rest: readonly string[],
+  isRegex: boolean,
+  s: Splitter,
+  out: string[],
+): void {
   let good: string[] = [];
   let goodLengths: number[] = [];
+  const flush = () => {
+    mergeSplits(stringPieces(good, goodLengths, ""), "", s, out);
+    good = [];
+    goodLengths = [];
+  };
   for (const piece of splits) {
     const len = codePointLength(piece);
     if (len < s.size) {
@@ -215,15 +341,11 @@ function recursiveSplit(
       goodLengths.push(len);
       continue;
     }
-    if (good.length > 0) {
-      mergeSplits(good, goodLengths, "", s, out);
-      good = [];
-      goodLengths = [];
-    }
+    if (good.length > 0) flush();
     if (rest.length === 0) out.push(piece);
     else recursiveSplit(piece, rest, isRegex, s, out);
   }
-  if (good.length > 0) mergeSplits(good, goodLengths, "", s, out);
+  if (good.length > 0) flush();
 }
 
 /**

@@ -713,6 +713,22 @@ export class PyRegex {
     return rx.exec(text);
   }
 
+  /** Start offsets of the matches `split` splits at, in order. */
+  matchStarts(text: string): number[] {
+    const starts: number[] = [];
+    let last = 0;
+    let previousEmpty = false;
+    while (last <= text.length) {
+      const m = this.find(text, last, previousEmpty);
+      if (m === null) break;
+      starts.push(m.index);
+      const end = m.index + m[0].length;
+      previousEmpty = end === m.index;
+      last = end;
+    }
+    return starts;
+  }
+
   /** Python `re.search(pattern, text) is not None`. */
   search(text: string): boolean {
     return this.find(text, 0, false) !== null;

@@ -34,9 +34,13 @@ export function isPyBlank(s: string): boolean {
 
 /** Python `len(s)`: the number of code points (a surrogate pair counts once). */
 export function codePointLength(s: string): number {
-  const n = s.length;
+  return codePointCount(s, 0, s.length);
+}
+
+/** Python `len(s[from:to])` for code unit offsets that do not split a surrogate pair. */
+export function codePointCount(s: string, from: number, to: number): number {
   let pairs = 0;
-  for (let i = 0; i < n - 1; i++) {
+  for (let i = from; i < to - 1; i++) {
     const c = s.charCodeAt(i);
     if (c >= 0xd800 && c <= 0xdbff) {
       const d = s.charCodeAt(i + 1);
@@ -46,23 +50,12 @@ export function codePointLength(s: string): number {
       }
     }
   }
-  return n - pairs;
+  return to - from - pairs;
 }
 
 /** Number of code points in `s.slice(0, end)`. */
 export function codePointOffset(s: string, end: number): number {
-  let pairs = 0;
-  for (let i = 0; i < end - 1; i++) {
-    const c = s.charCodeAt(i);
-    if (c >= 0xd800 && c <= 0xdbff) {
-      const d = s.charCodeAt(i + 1);
-      if (d >= 0xdc00 && d <= 0xdfff) {
-        pairs++;
-        i++;
-      }
-    }
-  }
-  return end - pairs;
+  return codePointCount(s, 0, end);
 }
 
 /** Python `list(s)`: one string per code point. */

@@ -6,7 +6,6 @@
  * so a `.env` can hold `PGAI_VECTORIZER_WORKER_*` options, libpq variables and API keys.
  */
 
-import { dirname, join, resolve } from "node:path";
 import { PY_SPACE } from "./cli/python.ts";
 
 /** The part of `Deno.env` that `.env` loading needs (tests pass their own). */
@@ -174,20 +173,32 @@ export function expandDotenv(
   return values;
 }
 
+// Plain string handling instead of node:path, which costs start-up time (`pgai --help`).
+const WINDOWS = Deno.build.os === "windows";
+const SEPARATOR = WINDOWS ? "\\" : "/";
+const TRAILING_SEPARATORS = WINDOWS ? /[\\/]+$/ : /\/+$/;
+const ABSOLUTE = WINDOWS ? /^(?:[a-z]:)?[\\/]/i : /^\//;
+
+/** The directory above `directory` (keeping its trailing separator), or undefined at a root. */
+function parentDirectory(directory: string): string | undefined {
+  const trimmed = directory.replace(TRAILING_SEPARATORS, "");
+  const cut = Math.max(trimmed.lastIndexOf("/"), WINDOWS ? trimmed.lastIndexOf("\\") : -1);
+  return cut < 0 ? undefined : trimmed.slice(0, cut + 1);
+}
+
 /** The first regular file named `.env` in `cwd` or one of its ancestors, if any. */
 export function findDotenv(cwd: string): string | undefined {
-  let directory = resolve(cwd);
-  while (true) {
-    const candidate = join(directory, ".env");
+  let directory: string | undefined = ABSOLUTE.test(cwd) ? cwd : Deno.cwd() + SEPARATOR + cwd;
+  while (directory !== undefined) {
+    const candidate = directory.replace(TRAILING_SEPARATORS, "") + SEPARATOR + ".env";
     try {
       if (Deno.statSync(candidate).isFile) return candidate;
     } catch {
       // missing or unreadable: keep looking upward, as python-dotenv does
     }
-    const parent = dirname(directory);
-    if (parent === directory) return undefined;
-    directory = parent;
+    directory = parentDirectory(directory);
   }
+  return undefined;
 }
 
 /**

@@ -13,6 +13,11 @@ export class DurationError extends Error {
   override name = "DurationError";
 }
 
+/** A negative integer of seconds (which pgai rejects, unlike negative pytimeparse durations). */
+export class NegativeDurationError extends DurationError {
+  override name = "NegativeDurationError";
+}
+
 const S = `[${PY_SPACE}]`;
 const D = "\\p{Nd}";
 const NUMBER = `[${D}.]+`;
@@ -125,7 +130,7 @@ export function parseDuration(text: string): number {
   if (seconds === undefined) {
     seconds = pyInt(text);
     if (seconds === undefined) throw invalid(text);
-    if (seconds < 0) throw new DurationError("time duration can't be negative");
+    if (seconds < 0) throw new NegativeDurationError("time duration can't be negative");
   }
   if (!(Math.abs(seconds) <= MAX_DURATION_SECONDS)) {
     throw tooLong(text);

@@ -102,7 +102,7 @@ const REJECTED: [string, RegExp][] = [
   ["1.2.3m", /^'1.2.3m' is not a valid duration string or integer$/],
   [".m", /is not a valid duration string or integer/],
   ["1\n2", /^'1\\n2' is not a valid duration string or integer$/],
-  // a negative integer: pgai's own message
+  // a negative integer: pgai's own message (a NegativeDurationError)
   ["-10", /^time duration can't be negative$/],
   // beyond Python's timedelta
   ["1000000000000w", /is too long/],

@@ -6,7 +6,6 @@
  * the environment variable when the value came from one, and the value.
  */
 
-import { parseDuration } from "../duration.ts";
 import { pyInt, pyRepr, pySplit, pyStrip } from "./python.ts";
 
 /** One option of a command. */
@@ -313,12 +312,3 @@ export function choice<T extends string>(choices: readonly T[]): Converter<T> {
     return found;
   };
 }
-
-/** pgai's time-duration type (src/duration.ts): seconds, as pgai computes them. */
-export const duration: Converter<number> = (raw) => {
-  try {
-    return parseDuration(raw);
-  } catch (error) {
-    throw new BadValue((error as Error).message, { cause: error });
-  }
-};

@@ -10,6 +10,7 @@
  * finish) where pgai exits at once.
  */
 
+import { DurationError, NegativeDurationError, parseDuration } from "../duration.ts";
 import { registerDbUrlSecrets } from "../secrets.ts";
 import { getLogger, type LogFormat, type LogLevel } from "../log.ts";
 import type { WorkerOptions } from "../worker/worker.ts";
@@ -21,7 +22,6 @@ import {
   choice,
   type CommandInfo,
   type Converter,
-  duration,
   type EnvReader,
   integer,
   integerRange,
@@ -176,9 +176,19 @@ export interface WorkerSettings {
   requestedPollInterval?: number;
 }
 
-/** pgai's duration type, minus negative durations (pgai accepts them from pytimeparse). */
+/**
+ * pgai's time-duration type (src/duration.ts) in seconds, except that negative durations are
+ * rejected whichever way they are written (pgai accepts `-5m` and rejects only `-300`).
+ */
 const pollInterval: Converter<number> = (raw) => {
-  const seconds = duration(raw);
+  let seconds: number;
+  try {
+    seconds = parseDuration(raw);
+  } catch (error) {
+    if (!(error instanceof DurationError)) throw error;
+    if (!(error instanceof NegativeDurationError)) throw new BadValue(error.message);
+    seconds = -1;
+  }
   if (seconds < 0) throw new BadValue(`time duration can't be negative: ${pyRepr(raw)}`);
   return seconds;
 };

@@ -195,7 +195,7 @@ Deno.test("poll intervals: pgai's grammar in seconds, fractions kept, out-of-ran
 });
 
 Deno.test("negative poll intervals are usage errors, whichever way pgai parses them", () => {
-  for (const value of ["-5m", "- 1 minute", "-1.5s"]) {
+  for (const value of ["-5m", "- 1 minute", "-1.5s", "-1_000"]) {
     usage(
       () => resolveWorkerSettings(["--poll-interval", value], new MapEnv()),
       `Invalid value for '--poll-interval': time duration can't be negative: '${value}'`,
@@ -203,7 +203,7 @@ Deno.test("negative poll intervals are usage errors, whichever way pgai parses t
   }
   usage(
     () => resolveWorkerSettings(["--poll-interval", "-10"], new MapEnv()),
-    "Invalid value for '--poll-interval': time duration can't be negative",
+    "Invalid value for '--poll-interval': time duration can't be negative: '-10'",
   );
   usage(
     () => resolveWorkerSettings(["--poll-interval", "soon"], new MapEnv()),

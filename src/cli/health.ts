@@ -60,9 +60,9 @@ export async function healthCommand(argv: readonly string[], cli: CliContext): P
     return 0;
   }
   const listen = cli.env.get(LISTEN_HOST);
-  const host = resolveValue(parsed, OPTION.host, cli.env, text, COMMAND)?.value ??
+  const host = resolveValue(parsed, OPTION.host, cli.env, text, COMMAND) ??
     (listen && !WILDCARDS.has(listen) ? listen : "127.0.0.1");
-  const port = resolveValue(parsed, OPTION.port, cli.env, integerRange(1, 65535), COMMAND)?.value;
+  const port = resolveValue(parsed, OPTION.port, cli.env, integerRange(1, 65535), COMMAND);
   if (port === undefined) throw new UsageError("Missing option '--port'.", COMMAND);
   rejectExtraArguments(parsed, COMMAND);
 

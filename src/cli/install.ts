@@ -56,9 +56,9 @@ export async function installCommand(argv: readonly string[], cli: CliContext): 
     cli.stdout(formatHelp(HELP));
     return 0;
   }
-  const dbUrl = resolveValue(parsed, OPTION.dbUrl, cli.env, text, COMMAND)?.value ??
+  const dbUrl = resolveValue(parsed, OPTION.dbUrl, cli.env, text, COMMAND) ??
     DEFAULT_DB_URL;
-  const strict = resolveValue(parsed, OPTION.strict, cli.env, boolean, COMMAND)?.value ?? false;
+  const strict = resolveValue(parsed, OPTION.strict, cli.env, boolean, COMMAND) ?? false;
   rejectExtraArguments(parsed, COMMAND);
   startLogging(cli, "info", "text");
   registerDbUrlSecrets(dbUrl);

@@ -195,9 +195,6 @@ export interface EnvReader {
 /** Converts one raw value or throws BadValue. */
 export type Converter<T> = (raw: string) => T;
 
-/** Where a resolved value came from. */
-export type ValueSource = "flag" | "env" | "default";
-
 function paramHint(option: OptionSpec): string {
   return option.flags.map((flag) => `'${flag}'`).join(" / ");
 }
@@ -240,15 +237,15 @@ export function resolveValue<T>(
   env: EnvReader,
   convert: Converter<T>,
   command: CommandInfo,
-): { value: T; source: ValueSource } | undefined {
+): T | undefined {
   const given = parsed.values.get(option.name);
   if (given !== undefined) {
     const raw = given[given.length - 1] as string;
-    return { value: convertOrFail(option, raw, convert, command), source: "flag" };
+    return convertOrFail(option, raw, convert, command);
   }
   const found = fromEnv(option, env);
   if (found === undefined) return undefined;
-  return { value: convertOrFail(option, found[1], convert, command, found[0]), source: "env" };
+  return convertOrFail(option, found[1], convert, command, found[0]);
 }
 
 /**

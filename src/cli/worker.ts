@@ -204,7 +204,7 @@ export function resolveWorkerSettings(
   const parsed = parseArgs(argv, Object.values(OPTION), COMMAND);
   if (parsed.eager === "help") return "help";
   const value = <T>(option: OptionSpec, convert: (raw: string) => T) =>
-    resolveValue(parsed, option, env, convert, COMMAND)?.value;
+    resolveValue(parsed, option, env, convert, COMMAND);
   const dbUrl = value(OPTION.dbUrl, text) ?? DEFAULT_DB_URL;
   const vectorizerIds = resolveList(parsed, OPTION.vectorizerIds, env, integer, COMMAND);
   const logLevel = LEVEL_OF[value(OPTION.logLevel, choice(LOG_LEVELS)) ?? "INFO"];

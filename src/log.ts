@@ -95,14 +95,16 @@ export function configureLogging(options: Partial<LogConfig> = {}): void {
 }
 
 /**
- * Whether the text format should be colored: forced by a non-empty `FORCE_COLOR`, otherwise
- * off with a non-empty `NO_COLOR`, otherwise on when standard output is a terminal.
+ * Whether the text format should be colored: `FORCE_COLOR` decides when set (`0` or `false`
+ * turn colors off, any other non-empty value on), otherwise a non-empty `NO_COLOR` turns them
+ * off, otherwise they are on when standard output is a terminal.
  */
 export function useColors(
   env: { get(name: string): string | undefined },
   isTerminal: boolean,
 ): boolean {
-  if (env.get("FORCE_COLOR")) return true;
+  const force = env.get("FORCE_COLOR");
+  if (force) return force !== "0" && force.toLowerCase() !== "false";
   if (env.get("NO_COLOR")) return false;
   return isTerminal;
 }

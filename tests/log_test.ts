@@ -140,7 +140,7 @@ Deno.test("colors: ANSI codes around time, level, event and key/values when enab
   }
 });
 
-Deno.test("colors follow the terminal, NO_COLOR turns them off and FORCE_COLOR on", () => {
+Deno.test("colors follow the terminal unless NO_COLOR or FORCE_COLOR say otherwise", () => {
   const env = (vars: Record<string, string>) => ({ get: (name: string) => vars[name] });
   assert.equal(useColors(env({}), true), true);
   assert.equal(useColors(env({}), false), false);
@@ -148,6 +148,8 @@ Deno.test("colors follow the terminal, NO_COLOR turns them off and FORCE_COLOR o
   assert.equal(useColors(env({ NO_COLOR: "" }), true), true);
   assert.equal(useColors(env({ FORCE_COLOR: "1" }), false), true);
   assert.equal(useColors(env({ FORCE_COLOR: "1", NO_COLOR: "1" }), false), true);
+  assert.equal(useColors(env({ FORCE_COLOR: "0" }), true), false);
+  assert.equal(useColors(env({ FORCE_COLOR: "false" }), true), false);
 });
 
 Deno.test("a failing log output never fails the caller", () => {

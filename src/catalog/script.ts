@@ -35,6 +35,7 @@ import m027 from "./sql/migrations/027-drop-loading-uri-old-signature.sql" with 
 import m028 from "./sql/migrations/028-remove-destination-columns.sql" with { type: "text" };
 import m029 from "./sql/migrations/029-add-vectorizer-name-column.sql" with { type: "text" };
 import m030 from "./sql/migrations/030-add_vectorizer_errors_view.sql" with { type: "text" };
+import fnOutdated from "./sql/functions/00-outdated.sql" with { type: "text" };
 import fnConfig from "./sql/functions/01-config.sql" with { type: "text" };
 import fnObjects from "./sql/functions/02-objects.sql" with { type: "text" };
 import fnApi from "./sql/functions/03-api.sql" with { type: "text" };
@@ -75,7 +76,7 @@ export const MIGRATIONS: readonly Migration[] = [
 ];
 
 /** The idempotent part, in execution order. */
-const FUNCTION_FILES: readonly string[] = [fnConfig, fnObjects, fnApi, fnStatus];
+const FUNCTION_FILES: readonly string[] = [fnOutdated, fnConfig, fnObjects, fnApi, fnStatus];
 
 /** Raised when the embedded SQL cannot be assembled (a defect of this build, not of the database). */
 export class ScriptAssemblyError extends Error {

@@ -26,6 +26,7 @@ import {
   VIEWS,
 } from "./contract.ts";
 import { catalogDatabase, uniqueRole } from "./helpers.ts";
+import outdatedSql from "../../src/catalog/sql/functions/00-outdated.sql" with { type: "text" };
 
 const db = await catalogDatabase("catalog_install");
 
@@ -193,6 +194,29 @@ Deno.test("schema ai holds no function beyond the contract's", async () => {
   const publicOverloads = new Set(PUBLIC_FUNCTIONS.map((f) => f.name));
   const internalCount = procs.filter((p) => !publicOverloads.has(p.name)).length;
   assert.equal(internalCount, INTERNAL_FUNCTIONS.length);
+});
+
+Deno.test("the upgrade's list of current signatures is exactly what a fresh install creates", async () => {
+  const listed = [...outdatedSql.matchAll(/\('(\w+)', '([^']*)', '([^']+)', (\d+)\)/g)]
+    .filter((m) => m[2] !== "-")
+    .map((m) => ({ name: m[1]!, identity: m[2]!, result: m[3]!, defaults: Number(m[4]) }));
+  assert.ok(listed.length > 70, "the list was parsed");
+  const rows = await db.sql.begin(async (tx) => {
+    await tx`set local search_path = pg_catalog`;
+    return await tx<{ entry: string }[]>`
+      select p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ') '
+             || p.prorettype::regtype::text || ' ' || p.pronargdefaults as entry
+      from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+      where n.nspname = 'ai' order by 1`;
+  });
+  const expected = listed
+    .map((f) =>
+      `${f.name}(${f.identity}) ${
+        f.result.replace("@extschema:vector@.vector", "public.vector")
+      } ${f.defaults}`
+    )
+    .sort();
+  assert.deepEqual(rows.map((r) => r.entry).sort(), expected);
 });
 
 Deno.test("functions are security invoker, not strict, parallel unsafe, pinned search_path, public execute", async () => {

@@ -8,10 +8,12 @@ import postgres from "postgres";
 import { adminSql, clusterUrl, testDatabase } from "../support/pg.ts";
 import {
   AlreadyInstalledError,
+  compareVersions,
   install,
   NewerCatalogError,
   NotCatalogOwnerError,
   PGAI_VERSION,
+  UnsupportedServerError,
   VectorExtensionError,
 } from "../../src/catalog/install.ts";
 import { VERSION as CLI_VERSION } from "../../src/cli/version.ts";
@@ -25,7 +27,7 @@ import {
   TABLES,
   VIEWS,
 } from "./contract.ts";
-import { catalogDatabase, uniqueRole } from "./helpers.ts";
+import { catalogDatabase, recordingClient, uniqueRole } from "./helpers.ts";
 import outdatedSql from "../../src/catalog/sql/functions/00-outdated.sql" with { type: "text" };
 
 const db = await catalogDatabase("catalog_install");
@@ -413,4 +415,34 @@ Deno.test("the database owner (not superuser) installs when pgvector exists", as
     await admin.unsafe(`drop role ${role}`);
     await admin.end();
   }
+});
+
+Deno.test("install and upgrade send no warnings and leave the session's settings as they were", async () => {
+  await using fresh = await testDatabase("catalog_install_quiet");
+  const client = recordingClient(fresh.url);
+  try {
+    await install(client.sql);
+    await client.sql`update ai.pgai_lib_version set version = '0.12.0'`;
+    assert.equal((await install(client.sql)).status, "upgraded");
+    assert.deepEqual(client.messages, []);
+    const [settings] = await client.sql`select current_setting('search_path') as path,
+      current_setting('client_min_messages') as level`;
+    assert.deepEqual({ ...settings }, { path: '"$user", public', level: "notice" });
+  } finally {
+    await client.sql.end();
+  }
+});
+
+Deno.test("servers older than PostgreSQL 15 get pgai's refusal message", () => {
+  assert.equal(
+    new UnsupportedServerError(14).message,
+    "postgres 14 is unsupported, pgai requires postgres version 15 or greater",
+  );
+});
+
+Deno.test("extension versions compare numerically, part by part", () => {
+  assert.ok(compareVersions("0.9.0", "0.10.0") < 0);
+  assert.ok(compareVersions("0.10.0", "0.10.0") === 0);
+  assert.ok(compareVersions("0.11.2", "0.10.0") > 0);
+  assert.ok(compareVersions("1.0.0-dev", "0.10.0") > 0);
 });

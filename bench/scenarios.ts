@@ -1,0 +1,570 @@
+/**
+ * The benchmark's scenarios, each on its own fresh database of the test cluster:
+ *
+ * - `backfill`: N rows (default 20,000) of ~1,450 characters, default settings, the worker CLI
+ *   `--once` in its own process; then, on the same data and the same provider server, the
+ *   baseline (the physical limit) into an identical store table, and a row-by-row comparison of
+ *   the two stores.
+ * - `scaling`: 2,000 rows behind a provider with 300 ms latency, `-c 1` against `-c 8`.
+ * - `bigdoc`: one row with a 2 MB body (latency and peak memory).
+ * - `micro`: chunking and formatting (the chunking helper's `bench/pipeline_bench.ts` through
+ *   `deno bench`, plus the benchmark's own rows in process).
+ * - `startup`: `pgai --help` start-up time from source and from the `deno bundle` output.
+ *
+ * A scenario returns its figures; a run that did not do all its work is FAILED, never fast.
+ */
+import type postgres from "postgres";
+import { install } from "../src/catalog/install.ts";
+import { chunkText } from "../src/pipeline/chunking.ts";
+import { compileTemplate } from "../src/pipeline/formatting.ts";
+import type { SourceRow } from "../src/pipeline/row.ts";
+import { type TestDatabase, testDatabase } from "../tests/support/pg.ts";
+import { runBaseline } from "./baseline.ts";
+import {
+  clusterCpuMs,
+  median,
+  processCpuMs,
+  type ProviderProcess,
+  ROOT,
+  runMeasured,
+} from "./processes.ts";
+import { body, Prng, proseRows } from "./prose.ts";
+import {
+  type BenchVectorizer,
+  createSourceTable,
+  createVectorizer,
+  storeDifferences,
+  TEMPLATE,
+  verifyRun,
+} from "./setup.ts";
+
+/** Settings shared by all scenarios. */
+export interface BenchContext {
+  /** Rows of the backfill. */
+  readonly rows: number;
+  /** Rows of each scaling run. */
+  readonly scalingRows: number;
+  /** Runs of each start-up measurement. */
+  readonly startupRuns: number;
+  /** `--log-level` of the worker runs (default: the CLI's default). */
+  readonly workerLogLevel?: string;
+  /** Where worker logs are saved (none when undefined). */
+  readonly logDir?: string;
+  /** Provider server processes by latency, started on first use. */
+  provider(latencyMs: number): Promise<ProviderProcess>;
+  /** Progress lines for the person running the benchmark. */
+  say(line: string): void;
+}
+
+/** Average characters per backfill body. */
+export const ROW_LENGTH = 1420;
+/** Characters of the big document. */
+export const BIG_DOCUMENT = 2 * 1024 * 1024;
+const SCALING_LATENCY_MS = 300;
+const SCALING_BATCH = 50;
+const RUNNING = "running vectorizer";
+const FINISHED = "finished processing vectorizer";
+const WORKER_TIMEOUT_MS = 10 * 60_000;
+
+/** Figures of one run of the worker CLI. */
+export interface WorkerRun {
+  readonly ok: boolean;
+  readonly problems: readonly string[];
+  readonly args: readonly string[];
+  readonly exitCode: number;
+  readonly rows: number;
+  readonly chunks: number;
+  /** Spawn to exit. */
+  readonly wallMs: number;
+  /**
+   * From the `running vectorizer` log line to `finished processing vectorizer` (the processing
+   * without process start-up, connection and catalog checks); the wall time if the lines are
+   * missing.
+   */
+  readonly processingMs: number;
+  /** Rows per second of processing time. */
+  readonly rowsPerSecond: number;
+  /** Rows per second of wall time. */
+  readonly rowsPerSecondWall: number;
+  readonly chunksPerSecond: number;
+  readonly peakRssMiB: number;
+  /** CPU time of the worker process. */
+  readonly workerCpuMs: number;
+  /** CPU time of the whole Postgres cluster during the run (undefined if not observable). */
+  readonly postgresCpuMs: number | undefined;
+  /** CPU time of the provider server during the run. */
+  readonly providerCpuMs: number | undefined;
+}
+
+const round = (x: number, digits = 0) => Math.round(x * 10 ** digits) / 10 ** digits;
+
+async function backendPid(sql: postgres.Sql): Promise<number> {
+  const [r] = await sql<{ pid: number }[]>`select pg_backend_pid() as pid`;
+  return r?.pid ?? 0;
+}
+
+/** Runs `pgai vectorizer worker -d <db> --once <extra>` and checks what it left behind. */
+async function runWorker(
+  ctx: BenchContext,
+  db: TestDatabase,
+  v: BenchVectorizer,
+  provider: ProviderProcess,
+  extra: readonly string[],
+  label: string,
+): Promise<WorkerRun> {
+  const args = ["vectorizer", "worker", "-d", db.url, "--once", ...extra];
+  if (ctx.workerLogLevel) args.push("--log-level", ctx.workerLogLevel);
+  const pgPid = await backendPid(db.sql);
+  const pgBefore = clusterCpuMs(pgPid);
+  const providerBefore = processCpuMs(provider.pid);
+  const run = await runMeasured(Deno.execPath(), ["run", "-A", `${ROOT}/main.ts`, ...args], {
+    env: { OPENAI_API_KEY: "bench-key" },
+    markers: [RUNNING, FINISHED],
+    timeoutMs: WORKER_TIMEOUT_MS,
+  });
+  const pgAfter = clusterCpuMs(pgPid);
+  const providerAfter = processCpuMs(provider.pid);
+  if (ctx.logDir) {
+    await Deno.writeTextFile(`${ctx.logDir}/worker-${label}.log`, run.stdout + run.stderr);
+  }
+  const check = await verifyRun(db.sql, v);
+  const problems = [...check.problems];
+  if (run.code !== 0) {
+    const tail = (run.stderr || run.stdout).trim().split("\n").slice(-3).join(" | ");
+    problems.unshift(`worker exited with status ${run.code}: ${tail}`);
+  }
+  const start = run.marks[RUNNING];
+  const end = run.marks[FINISHED];
+  const processingMs = start !== undefined && end !== undefined ? end - start : run.wallMs;
+  return {
+    ok: problems.length === 0,
+    problems,
+    args: ["main.ts", ...args.map((a) => (a === db.url ? "<db>" : a))],
+    exitCode: run.code,
+    rows: check.embeddedRows,
+    chunks: check.chunks,
+    wallMs: round(run.wallMs),
+    processingMs: round(processingMs),
+    rowsPerSecond: round(check.embeddedRows / (processingMs / 1000)),
+    rowsPerSecondWall: round(check.embeddedRows / (run.wallMs / 1000)),
+    chunksPerSecond: round(check.chunks / (processingMs / 1000)),
+    peakRssMiB: round(run.peakRssKiB / 1024, 1),
+    workerCpuMs: round(run.cpuMs),
+    postgresCpuMs: pgBefore === undefined || pgAfter === undefined
+      ? undefined
+      : round(pgAfter - pgBefore),
+    providerCpuMs: providerBefore === undefined || providerAfter === undefined
+      ? undefined
+      : round(providerAfter - providerBefore),
+  };
+}
+
+/** A database with the `ai` catalog installed. */
+async function freshDatabase(label: string): Promise<TestDatabase> {
+  const db = await testDatabase(label);
+  await install(db.sql);
+  return db;
+}
+
+/** Figures of the backfill scenario. */
+export interface BackfillResult {
+  readonly rows: number;
+  readonly averageRowLength: number;
+  readonly worker: WorkerRun;
+  readonly baseline: {
+    readonly pipelines: number;
+    readonly batchRows: number;
+    readonly rows: number;
+    readonly chunks: number;
+    readonly requests: number;
+    readonly wallMs: number;
+    readonly rowsPerSecond: number;
+    readonly chunksPerSecond: number;
+    readonly postgresCpuMs: number | undefined;
+    readonly providerCpuMs: number | undefined;
+  };
+  /** Store rows that differ between the worker's and the baseline's tables (must be 0). */
+  readonly storeDifferences: number;
+  /** Worker rows/s (processing) over baseline rows/s. */
+  readonly ratio: number;
+  readonly ok: boolean;
+  readonly problems: readonly string[];
+}
+
+/** The 20k-row backfill with default settings, then the baseline on the same data. */
+export async function backfill(ctx: BenchContext): Promise<BackfillResult> {
+  const db = await freshDatabase("bench_backfill");
+  try {
+    const provider = await ctx.provider(0);
+    ctx.say(`backfill: generating ${ctx.rows} rows`);
+    await createSourceTable(db.sql, "bench_doc", proseRows(ctx.rows, ROW_LENGTH));
+    const [len] = await db.sql<{ avg: number }[]>`
+      select avg(length(body))::float8 as avg from public.bench_doc`;
+    const v = await createVectorizer(db.sql, { table: "bench_doc", baseUrl: `${provider.url}/v1` });
+    await db.sql`checkpoint`;
+    ctx.say("backfill: worker --once (default settings)");
+    const worker = await runWorker(ctx, db, v, provider, [], "backfill");
+    ctx.say(
+      `backfill: worker ${worker.rowsPerSecond} rows/s, ${worker.peakRssMiB} MiB; baseline...`,
+    );
+    await db.sql`checkpoint`;
+    const pgPid = await backendPid(db.sql);
+    const pgBefore = clusterCpuMs(pgPid);
+    const providerBefore = processCpuMs(provider.pid);
+    const pipelines = 2;
+    const batchRows = 50;
+    const b = await runBaseline({
+      dbUrl: db.url,
+      vectorizerId: v.id,
+      storeTable: "bench_doc_baseline_store",
+      providerUrl: provider.url,
+      pipelines,
+      batchRows,
+    });
+    const pgAfter = clusterCpuMs(pgPid);
+    const providerAfter = processCpuMs(provider.pid);
+    const differences = await storeDifferences(
+      db.sql,
+      v.store,
+      "public.bench_doc_baseline_store",
+    );
+    const baselineRate = b.rows / (b.wallMs / 1000);
+    const problems = [...worker.problems];
+    if (differences !== 0) {
+      problems.push(`${differences} store rows differ between the worker and the baseline`);
+    }
+    if (b.rows !== ctx.rows) problems.push(`baseline embedded ${b.rows} of ${ctx.rows} rows`);
+    return {
+      rows: ctx.rows,
+      averageRowLength: round(len?.avg ?? 0),
+      worker,
+      baseline: {
+        pipelines,
+        batchRows,
+        rows: b.rows,
+        chunks: b.chunks,
+        requests: b.requests,
+        wallMs: round(b.wallMs),
+        rowsPerSecond: round(baselineRate),
+        chunksPerSecond: round(b.chunks / (b.wallMs / 1000)),
+        postgresCpuMs: pgBefore === undefined || pgAfter === undefined
+          ? undefined
+          : round(pgAfter - pgBefore),
+        providerCpuMs: providerBefore === undefined || providerAfter === undefined
+          ? undefined
+          : round(providerAfter - providerBefore),
+      },
+      storeDifferences: differences,
+      ratio: round(worker.rowsPerSecond / baselineRate, 3),
+      ok: problems.length === 0,
+      problems,
+    };
+  } finally {
+    await db.drop();
+  }
+}
+
+/** Figures of the scaling scenario. */
+export interface ScalingResult {
+  readonly rows: number;
+  readonly latencyMs: number;
+  readonly batchSize: number;
+  readonly c1: WorkerRun;
+  readonly c8: WorkerRun;
+  /** `-c 8` rows/s over `-c 1` rows/s (processing time). */
+  readonly speedup: number;
+  /** The same with wall times (start-up included). */
+  readonly speedupWall: number;
+  readonly ok: boolean;
+  readonly problems: readonly string[];
+}
+
+/** `-c 1` against `-c 8` behind a provider with 300 ms latency. */
+export async function scaling(ctx: BenchContext): Promise<ScalingResult> {
+  const db = await freshDatabase("bench_scaling");
+  try {
+    const provider = await ctx.provider(SCALING_LATENCY_MS);
+    const runs: WorkerRun[] = [];
+    for (const c of [1, 8]) {
+      const table = `scale_c${c}`;
+      await createSourceTable(db.sql, table, proseRows(ctx.scalingRows, ROW_LENGTH));
+      const v = await createVectorizer(db.sql, {
+        table,
+        baseUrl: `${provider.url}/v1`,
+        batchSize: SCALING_BATCH,
+      });
+      ctx.say(`scaling: worker --once -c ${c} (${SCALING_LATENCY_MS} ms provider latency)`);
+      runs.push(
+        await runWorker(ctx, db, v, provider, ["-i", String(v.id), "-c", String(c)], `c${c}`),
+      );
+    }
+    const [c1, c8] = runs as [WorkerRun, WorkerRun];
+    const problems = [
+      ...c1.problems.map((p) => `-c 1: ${p}`),
+      ...c8.problems.map((p) => `-c 8: ${p}`),
+    ];
+    return {
+      rows: ctx.scalingRows,
+      latencyMs: SCALING_LATENCY_MS,
+      batchSize: SCALING_BATCH,
+      c1,
+      c8,
+      speedup: round(c8.rowsPerSecond / c1.rowsPerSecond, 2),
+      speedupWall: round(c8.rowsPerSecondWall / c1.rowsPerSecondWall, 2),
+      ok: problems.length === 0,
+      problems,
+    };
+  } finally {
+    await db.drop();
+  }
+}
+
+/** Figures of the big-document scenario. */
+export interface BigDocResult {
+  readonly characters: number;
+  readonly run: WorkerRun;
+  readonly ok: boolean;
+  readonly problems: readonly string[];
+}
+
+/** One row with a 2 MB body. */
+export async function bigdoc(ctx: BenchContext): Promise<BigDocResult> {
+  const db = await freshDatabase("bench_bigdoc");
+  try {
+    const provider = await ctx.provider(0);
+    const text = body(new Prng(2024), BIG_DOCUMENT);
+    await createSourceTable(db.sql, "bench_big", [{
+      id: 1,
+      title: "A very long report",
+      body: text,
+    }]);
+    const v = await createVectorizer(db.sql, { table: "bench_big", baseUrl: `${provider.url}/v1` });
+    ctx.say(`bigdoc: worker --once on one ${(text.length / 1048576).toFixed(1)} MB row`);
+    const run = await runWorker(ctx, db, v, provider, [], "bigdoc");
+    return { characters: text.length, run, ok: run.ok, problems: run.problems };
+  } finally {
+    await db.drop();
+  }
+}
+
+/** One `deno bench` result. */
+export interface BenchEntry {
+  readonly name: string;
+  readonly avgMs: number;
+  readonly minMs: number;
+  readonly p75Ms: number;
+  readonly n: number;
+}
+
+/** Figures of the micro-benchmarks. */
+export interface MicroResult {
+  /** `deno bench bench/pipeline_bench.ts` (the chunking helper's benchmarks). */
+  readonly pipelineBench: readonly BenchEntry[];
+  /** Chunking + formatting of backfill rows in this process. */
+  readonly rows: {
+    readonly rows: number;
+    readonly chunks: number;
+    readonly medianMs: number;
+    readonly microsecondsPerRow: number;
+    readonly rowsPerSecond: number;
+  };
+  /** Chunking + formatting of the 2 MB prose document of `bigdoc`. */
+  readonly bigDocument: { readonly chunks: number; readonly medianMs: number };
+  readonly ok: boolean;
+  readonly problems: readonly string[];
+}
+
+interface DenoBenchJson {
+  benches: {
+    name: string;
+    results: { ok?: { n: number; min: number; avg: number; p75: number } }[];
+  }[];
+}
+
+/** Chunk + format every row `repeat` times; median wall time of one pass, ms. */
+function timePasses(
+  rows: readonly { row: SourceRow; text: string }[],
+  repeat: number,
+  chunking: Parameters<typeof chunkText>[0],
+): { medianMs: number; chunks: number } {
+  const template = compileTemplate(TEMPLATE);
+  const times: number[] = [];
+  let chunks = 0;
+  for (let k = 0; k < repeat; k++) {
+    const started = performance.now();
+    chunks = 0;
+    for (const { row, text } of rows) {
+      for (const chunk of chunkText(chunking, text)) {
+        template.render(chunk, row);
+        chunks++;
+      }
+    }
+    times.push(performance.now() - started);
+  }
+  return { medianMs: median(times), chunks };
+}
+
+/** pgai's default chunking (`ai.chunking_recursive_character_text_splitter()`). */
+export const DEFAULT_CHUNKING = {
+  implementation: "recursive_character_text_splitter",
+  separators: ["\n\n", "\n", ".", "?", "!", " ", ""],
+  chunk_size: 800,
+  chunk_overlap: 400,
+  is_separator_regex: false,
+} as const;
+
+/** Chunking and formatting micro-benchmarks. */
+export async function micro(ctx: BenchContext): Promise<MicroResult> {
+  const problems: string[] = [];
+  ctx.say("micro: deno bench bench/pipeline_bench.ts");
+  let pipelineBench: BenchEntry[] = [];
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["bench", "--json", "-A", "bench/pipeline_bench.ts"],
+    cwd: ROOT,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  if (!out.success) {
+    problems.push(`deno bench failed: ${new TextDecoder().decode(out.stderr).trim().slice(-300)}`);
+  } else {
+    const json = JSON.parse(new TextDecoder().decode(out.stdout)) as DenoBenchJson;
+    pipelineBench = json.benches.flatMap((b) => {
+      const r = b.results[0]?.ok;
+      if (!r) {
+        problems.push(`deno bench: "${b.name}" failed`);
+        return [];
+      }
+      return [{
+        name: b.name,
+        avgMs: round(r.avg / 1e6, 2),
+        minMs: round(r.min / 1e6, 2),
+        p75Ms: round(r.p75 / 1e6, 2),
+        n: r.n,
+      }];
+    });
+  }
+  ctx.say("micro: chunking + formatting in process");
+  const columns = [{ name: "id", typeOid: 20 }, { name: "title", typeOid: 25 }, {
+    name: "body",
+    typeOid: 25,
+  }];
+  const sample = [...proseRows(2000, ROW_LENGTH)].map((r) => ({
+    row: { columns, values: [String(r.id), r.title, r.body] },
+    text: r.body,
+  }));
+  const rows = timePasses(sample, 5, DEFAULT_CHUNKING);
+  const text = body(new Prng(2024), BIG_DOCUMENT);
+  const big = timePasses(
+    [{ row: { columns, values: ["1", "A very long report", text] }, text }],
+    5,
+    DEFAULT_CHUNKING,
+  );
+  return {
+    pipelineBench,
+    rows: {
+      rows: sample.length,
+      chunks: rows.chunks,
+      medianMs: round(rows.medianMs, 1),
+      microsecondsPerRow: round((rows.medianMs * 1000) / sample.length, 1),
+      rowsPerSecond: round(sample.length / (rows.medianMs / 1000)),
+    },
+    bigDocument: { chunks: big.chunks, medianMs: round(big.medianMs, 1) },
+    ok: problems.length === 0,
+    problems,
+  };
+}
+
+/** Start-up time of one way to run `pgai --help`. */
+export interface StartupEntry {
+  readonly command: string;
+  readonly medianMs: number;
+  readonly minMs: number;
+  readonly runs: number;
+}
+
+/** Figures of the start-up scenario. */
+export interface StartupResult {
+  /** `deno run -A main.ts --help`. */
+  readonly source: StartupEntry;
+  /** `deno run -A <bundle> --help` (the `deno task bundle` output), if bundling worked. */
+  readonly bundle: StartupEntry | undefined;
+  /** `deno run -A` of an empty script: Deno's own floor on this machine. */
+  readonly denoFloor: StartupEntry;
+  /** The faster of source and bundle. */
+  readonly bestMs: number;
+  readonly ok: boolean;
+  readonly problems: readonly string[];
+  /** Why the bundle is missing, if it is. */
+  readonly notes: readonly string[];
+}
+
+async function timeCommand(args: string[], runs: number, label: string): Promise<StartupEntry> {
+  const times: number[] = [];
+  for (let i = 0; i <= runs; i++) {
+    const started = performance.now();
+    const out = await new Deno.Command(Deno.execPath(), {
+      args,
+      cwd: ROOT,
+      stdout: "null",
+      stderr: "piped",
+    }).output();
+    const ms = performance.now() - started;
+    if (!out.success) {
+      throw new Error(`${label} failed: ${new TextDecoder().decode(out.stderr).slice(-300)}`);
+    }
+    if (i > 0) times.push(ms); // the first run warms the module cache
+  }
+  return {
+    command: label,
+    medianMs: round(median(times), 1),
+    minMs: round(Math.min(...times), 1),
+    runs,
+  };
+}
+
+/** `pgai --help` start-up times. */
+export async function startup(ctx: BenchContext): Promise<StartupResult> {
+  const notes: string[] = [];
+  const dir = await Deno.makeTempDir({ prefix: "pgai-bench-" });
+  try {
+    ctx.say(`startup: ${ctx.startupRuns} runs each of --help (source, bundle) and an empty script`);
+    await Deno.writeTextFile(`${dir}/empty.js`, "");
+    const denoFloor = await timeCommand(
+      ["run", "-A", `${dir}/empty.js`],
+      ctx.startupRuns,
+      "deno run -A empty.js",
+    );
+    const source = await timeCommand(
+      ["run", "-A", "main.ts", "--help"],
+      ctx.startupRuns,
+      "deno run -A main.ts --help",
+    );
+    let bundle: StartupEntry | undefined;
+    const built = await new Deno.Command(Deno.execPath(), {
+      args: ["bundle", "--platform=deno", "-o", `${dir}/pgai.js`, "main.ts"],
+      cwd: ROOT,
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    if (built.success) {
+      bundle = await timeCommand(
+        ["run", "-A", `${dir}/pgai.js`, "--help"],
+        ctx.startupRuns,
+        "deno run -A pgai.js --help (deno bundle)",
+      );
+    } else {
+      notes.push(`deno bundle failed: ${new TextDecoder().decode(built.stderr).slice(-300)}`);
+    }
+    return {
+      source,
+      bundle,
+      denoFloor,
+      bestMs: Math.min(source.medianMs, bundle?.medianMs ?? Infinity),
+      ok: true,
+      problems: [],
+      notes,
+    };
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}

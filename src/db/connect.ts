@@ -5,7 +5,7 @@
  * on Deno does not set it, and a batch is a chain of small request/response messages that Nagle's
  * algorithm would delay), libpq-style connection strings (`postgres://` URIs including a `host`
  * query parameter, and `key=value` conninfo strings), an application_name per purpose (contract
- * §2.9), and connection errors with libpq-like texts that never contain the password.
+ * §2.9), and libpq-like texts for connection failures (never containing the password).
  */
 import net from "node:net";
 import postgres from "postgres";
@@ -24,11 +24,11 @@ export interface ConnectOptions {
   env?: Record<string, string | undefined>;
 }
 
-/** A connection could not be established or was lost. Its message never includes a password. */
-export class DatabaseConnectionError extends Error {
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = "DatabaseConnectionError";
+/** The connection string cannot be understood. Its message never includes a password. */
+export class ConnectionStringError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "ConnectionStringError";
   }
 }
 
@@ -53,7 +53,7 @@ export function connect(dbUrl: string, options: ConnectOptions = {}): postgres.S
     idle_timeout: options.idleTimeout ?? 0,
     onnotice: () => {},
     connection: { ...settings.connection, ...connection },
-    socket: socketFactory(connectTimeout),
+    socket: socketFactory(),
   } as postgres.Options<Record<string, never>>;
   return url === undefined ? postgres(opts) : postgres(url, opts);
 }
@@ -65,41 +65,24 @@ interface SocketTarget {
 }
 
 /**
- * npm:postgres calls this instead of creating its own socket: connect (trying each host of a
- * multi-host URL in turn), switch TCP_NODELAY on, and hand back the connected socket.
+ * npm:postgres calls this instead of creating its own socket. The socket is returned while still
+ * connecting (npm:postgres queues its first messages and handles errors, timeouts and reconnects
+ * as with its own sockets); TCP_NODELAY is switched on once connected. The hosts of a multi-host
+ * URL are tried in turn, one per connection attempt.
  */
-function socketFactory(timeoutSeconds: number) {
-  return (target: SocketTarget): Promise<net.Socket> =>
-    new Promise((resolve, reject) => {
-      const hosts = target.path ? [target.path] : target.host;
-      const attempt = (i: number) => {
-        const host = hosts[i] ?? "localhost";
-        const port = target.port[i] ?? target.port[0] ?? 5432;
-        const socket = new net.Socket();
-        const timer = timeoutSeconds > 0
-          ? setTimeout(() => {
-            socket.destroy();
-            next(Object.assign(new Error("timeout expired"), { code: "ETIMEDOUT" }));
-          }, timeoutSeconds * 1000)
-          : undefined;
-        const next = (e: Error & { code?: string }) => {
-          clearTimeout(timer);
-          socket.removeAllListeners();
-          if (i + 1 < hosts.length) return attempt(i + 1);
-          reject(socketError(e, target.path ? undefined : host, port, target.path || undefined));
-        };
-        socket.once("error", next);
-        socket.once("connect", () => {
-          clearTimeout(timer);
-          socket.removeListener("error", next);
-          socket.setNoDelay(true);
-          resolve(socket);
-        });
-        if (target.path) socket.connect(target.path);
-        else socket.connect(port, host);
-      };
-      attempt(0);
-    });
+function socketFactory() {
+  let attempt = 0;
+  return (target: SocketTarget): net.Socket => {
+    const socket = new net.Socket();
+    socket.once("connect", () => socket.setNoDelay(true));
+    if (target.path) {
+      socket.connect(target.path);
+    } else {
+      const i = attempt++ % Math.max(1, target.host.length);
+      socket.connect(target.port[i] ?? target.port[0] ?? 5432, target.host[i] ?? "localhost");
+    }
+    return socket;
+  };
 }
 
 const SOCKET_ERRORS: Record<string, string> = {
@@ -108,26 +91,37 @@ const SOCKET_ERRORS: Record<string, string> = {
   EHOSTUNREACH: "No route to host",
   ENETUNREACH: "Network is unreachable",
   ETIMEDOUT: "timeout expired",
+  CONNECT_TIMEOUT: "timeout expired",
   ENOENT: "No such file or directory",
 };
 
-function socketError(
-  e: Error & { code?: string },
-  host: string | undefined,
-  port: number,
-  path: string | undefined,
-): DatabaseConnectionError {
-  if (host !== undefined && (e.code === "ENOTFOUND" || e.code === "EAI_AGAIN")) {
-    return new DatabaseConnectionError(
-      `connection failed: could not translate host name "${host}" to address: ${e.message}`,
-      { cause: e },
-    );
+/**
+ * A libpq-like text for an error raised while connecting (`connection failed: connection to
+ * server at "127.0.0.1", port 5432 failed: Connection refused`), or undefined when `e` is not a
+ * socket-level connection error. Never contains a password.
+ */
+export function connectionFailureText(e: unknown): string | undefined {
+  if (!(e instanceof Error)) return undefined;
+  const err = e as Error & {
+    code?: unknown;
+    address?: unknown;
+    port?: unknown;
+    hostname?: unknown;
+  };
+  const code = typeof err.code === "string" ? err.code : "";
+  if (code === "ENOTFOUND" || code === "EAI_AGAIN") {
+    const host = typeof err.hostname === "string" ? err.hostname : String(err.address ?? "");
+    return `connection failed: could not translate host name "${host}" to address: ${
+      code === "ENOTFOUND" ? "Name or service not known" : "Temporary failure in name resolution"
+    }`;
   }
-  const reason = (e.code && SOCKET_ERRORS[e.code]) ?? e.message;
-  const where = path === undefined
-    ? `connection to server at "${host}", port ${port} failed`
-    : `connection to server on socket "${path}" failed`;
-  return new DatabaseConnectionError(`connection failed: ${where}: ${reason}`, { cause: e });
+  const reason = SOCKET_ERRORS[code];
+  if (reason === undefined) return undefined;
+  const address = String(err.address ?? "");
+  const where = address.startsWith("/")
+    ? `connection to server on socket "${address}" failed`
+    : `connection to server at "${address}", port ${String(err.port ?? "")} failed`;
+  return `connection failed: ${where}: ${reason}`;
 }
 
 // SQLSTATEs that mean "no usable connection": class 08, shutdown/crash/startup (57P01-57P03),
@@ -152,7 +146,6 @@ const CONNECTION_CODES = new Set([
 
 /** Whether `e` means the database is unreachable or the connection was lost. */
 export function isConnectionError(e: unknown): boolean {
-  if (e instanceof DatabaseConnectionError) return true;
   if (!(e instanceof Error)) return false;
   const code = (e as { code?: unknown }).code;
   if (typeof code === "string") {
@@ -245,7 +238,7 @@ function parseConninfo(text: string): ParsedConnectionString["settings"] {
     }
   }
   if (text.slice(end).trim() !== "") {
-    throw new DatabaseConnectionError(
+    throw new ConnectionStringError(
       `invalid connection string: expected key=value pairs or a postgres:// URL near "${
         text.slice(end).trim().split(/\s/)[0]
       }"`,

@@ -15,7 +15,7 @@
  * - an optional HTTP health endpoint reports liveness and readiness.
  */
 import type postgres from "postgres";
-import { connect, isConnectionError } from "../db/connect.ts";
+import { connect, connectionFailureText, isConnectionError } from "../db/connect.ts";
 import {
   type CatalogInfo,
   isInstalled,
@@ -431,12 +431,12 @@ function toLoopError(e: unknown, vectorizerId?: number): LoopError {
   if (e instanceof LoopError) return e;
   const error = e instanceof Error ? e : new Error(String(e));
   if (e instanceof PgaiNotInstalledError) return new LoopError(error.message, undefined, false, e);
+  const failure = connectionFailureText(e);
+  if (failure !== undefined) {
+    return new LoopError(`unable to connect to database: ${failure}`, vectorizerId, true, e);
+  }
   if (isConnectionError(e)) {
-    const text = error.message;
-    const message = text.includes("connection failed")
-      ? `unable to connect to database: ${text}`
-      : `unexpected error: ${text}`;
-    return new LoopError(message, vectorizerId, true, e);
+    return new LoopError(`unexpected error: ${error.message}`, vectorizerId, true, e);
   }
   return new LoopError(`unexpected error: ${error.message}`, vectorizerId, false, e);
 }

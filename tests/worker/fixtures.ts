@@ -131,3 +131,71 @@ export async function waitFor(
 export function numbers(v: Float32Array): number[] {
   return Array.from(v);
 }
+
+/**
+ * A TCP proxy in front of the test database: stopping it looks like a database that is down
+ * (connection refused) and cuts every open connection, as a server restart does.
+ */
+export class TcpProxy {
+  readonly port: number;
+  readonly #target: { hostname: string; port: number };
+  #listener: Deno.Listener | undefined;
+  readonly #conns = new Set<Deno.Conn>();
+
+  constructor(targetUrl: string, port = freePort()) {
+    const u = new URL(targetUrl);
+    this.#target = { hostname: u.hostname, port: Number(u.port || 5432) };
+    this.port = port;
+  }
+
+  /** `targetUrl` with the proxy's port. */
+  url(targetUrl: string): string {
+    const u = new URL(targetUrl);
+    u.port = String(this.port);
+    return u.toString();
+  }
+
+  /** Starts accepting connections. */
+  start(): void {
+    const listener = Deno.listen({ hostname: "127.0.0.1", port: this.port });
+    this.#listener = listener;
+    (async () => {
+      for await (const client of listener) {
+        this.#conns.add(client);
+        Deno.connect(this.#target).then((server) => {
+          this.#conns.add(server);
+          const close = () => {
+            for (const c of [client, server]) {
+              this.#conns.delete(c);
+              try {
+                c.close();
+              } catch { /* already closed */ }
+            }
+          };
+          client.readable.pipeTo(server.writable).catch(() => {}).finally(close);
+          server.readable.pipeTo(client.writable).catch(() => {}).finally(close);
+        }, () => client.close());
+      }
+    })().catch(() => {});
+  }
+
+  /** Stops accepting and cuts every proxied connection. */
+  stop(): void {
+    this.#listener?.close();
+    this.#listener = undefined;
+    for (const c of this.#conns) {
+      try {
+        c.close();
+      } catch { /* already closed */ }
+    }
+    this.#conns.clear();
+  }
+}
+
+/** A TCP port that was free a moment ago. */
+export function freePort(): number {
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (l.addr as Deno.NetAddr).port;
+  l.close();
+  return port;
+}

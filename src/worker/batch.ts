@@ -55,6 +55,11 @@ export interface BatchContext {
   signal: AbortSignal;
   /** Called whenever the batch makes progress (for the health endpoint). */
   onActivity?: () => void;
+  /**
+   * Keys that failed earlier in this run. Without retry columns (extension-era catalogs) a
+   * re-queued row comes straight back; such rows are put back untouched until the next run.
+   */
+  failedKeys: Set<string>;
 }
 
 /** A row that failed on its own. */
@@ -78,6 +83,8 @@ export interface BatchOutcome {
   embedded: number;
   /** Rows skipped (or cleared) because their content is empty. */
   empty: number;
+  /** Rows that already failed in this run, put back for the next run. */
+  deferred: number;
   /** Chunks written. */
   chunks: number;
   failures: RowFailure[];
@@ -118,6 +125,7 @@ async function processBatch(tx: postgres.TransactionSql, ctx: BatchContext): Pro
     missing: 0,
     embedded: 0,
     empty: 0,
+    deferred: 0,
     chunks: 0,
     failures: [],
   };
@@ -128,11 +136,16 @@ async function processBatch(tx: postgres.TransactionSql, ctx: BatchContext): Pro
   const works: RowWork[] = [];
   const emptyRows: QueueItem[] = [];
   const failed: Omit<RowFailure, "retried">[] = [];
+  const deferred: QueueItem[] = [];
   let attempted = 0; // rows that got past loading
   for (const item of fetched.items) {
     const row = item.row;
     if (row === null) {
       outcome.missing++;
+      continue;
+    }
+    if (!ctx.features.loadingRetries && ctx.failedKeys.has(keyOf(item))) {
+      deferred.push(item);
       continue;
     }
     let payload: Payload;
@@ -194,6 +207,8 @@ async function processBatch(tx: postgres.TransactionSql, ctx: BatchContext): Pro
   outcome.embedded = stored.length;
   outcome.empty = emptyRows.length;
   outcome.failures = await putBack(tx, ctx, failed);
+  outcome.deferred = deferred.length;
+  await ctx.queue.requeue(tx, deferred.map((item) => ({ pk: item.pk, retries: item.retries })));
   return outcome;
 }
 
@@ -284,7 +299,12 @@ async function putBack(
     out.filter((f) => !f.retried).map((f) => ({ pk: f.item.pk, step: f.stage })),
   );
   await insertErrors(tx, ctx.features, ctx.vectorizer.id, out.map((f) => rowErrorRecord(ctx, f)));
+  for (const f of out) ctx.failedKeys.add(keyOf(f.item));
   return out;
+}
+
+function keyOf(item: QueueItem): string {
+  return JSON.stringify(item.pk);
 }
 
 function pkObject(ctx: BatchContext, item: QueueItem): Record<string, string | null> {

@@ -21,6 +21,7 @@ import { EmbeddingCopyEncoder } from "../db/wire.ts";
 import type { Embedder } from "../embedders/mod.ts";
 import { getLogger } from "../log.ts";
 import {
+  type BatchContext,
   batchErrorRecord,
   BatchFailure,
   type BatchOutcome,
@@ -78,6 +79,8 @@ class RunState {
   chunks = 0;
   failedRows = 0;
   readonly errors: Error[] = [];
+  /** Keys that failed in this run (see BatchContext.failedKeys). */
+  readonly failedKeys = new Set<string>();
   /** Set when an executor failed: the others stop after their current batch. */
   failed = false;
   readonly started = performance.now();
@@ -112,7 +115,7 @@ async function runExecutor(options: VectorizerRunOptions, state: RunState, index
   const onAbort = () => void sql.end({ timeout: 0 });
   options.abortSignal.addEventListener("abort", onAbort, { once: true });
   try {
-    const ctx = await prepare(sql, options);
+    const ctx = await prepare(sql, options, state);
     let contended = 0;
     let failedInRow = 0;
     while (!options.stopSignal.aborted && !state.failed) {
@@ -169,11 +172,12 @@ async function runExecutor(options: VectorizerRunOptions, state: RunState, index
   }
 }
 
-interface PreparedContext {
-  batchSize: number;
-}
-
-async function prepare(sql: postgres.Sql, options: VectorizerRunOptions) {
+/** Reads the vectorizer's table layouts and builds the statements every batch uses. */
+async function prepare(
+  sql: postgres.Sql,
+  options: VectorizerRunOptions,
+  state: RunState,
+): Promise<BatchContext> {
   const v = options.vectorizer;
   const retries = options.features.loadingRetries;
   const queueColumns = await tableColumns(sql, v.queueSchema, v.queueTable);
@@ -197,18 +201,18 @@ async function prepare(sql: postgres.Sql, options: VectorizerRunOptions) {
       store: new ColumnStore(v, dest.embedding_column, sourceColumns),
     };
   }
-  const ctx = {
+  return {
     vectorizer: v,
     features: options.features,
     queue,
     destination,
     embedder: options.embedder,
     formatter: new Formatter(v.config.formatting),
+    failedKeys: state.failedKeys,
     batchSize: batchSize(v.config),
     signal: options.abortSignal,
     ...(options.onActivity ? { onActivity: options.onActivity } : {}),
   };
-  return ctx satisfies PreparedContext;
 }
 
 async function isDisabled(sql: postgres.Sql, id: number): Promise<boolean> {

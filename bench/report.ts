@@ -213,7 +213,7 @@ export function summary(report: BenchReport): string {
       } (${b.baseline.pipelines} connections, binary COPY)`,
       `  ${"".padEnd(9)} ${
         cpuLine(undefined, b.baseline.postgresCpuMs, b.baseline.providerCpuMs)
-      }, the rest in the benchmark process`,
+      }, benchmark process ${sec(b.baseline.clientCpuMs)}`,
       `  ${"ratio".padEnd(9)} ${n(b.ratio * 100, 1)}% of the baseline; stores identical: ${
         b.storeDifferences === 0 ? "yes" : `no (${b.storeDifferences} rows differ)`
       }`,
@@ -265,8 +265,14 @@ export function summary(report: BenchReport): string {
   if (typeof st === "string") out.push(...failedLines("startup", st));
   else if (st) {
     out.push(`startup (median of ${st.source.runs} runs):`);
-    for (const e of [st.source, st.bundle, st.denoFloor]) {
-      if (e) out.push(`  ${e.command}: ${n(e.medianMs, 1)} ms (min ${n(e.minMs, 1)} ms)`);
+    for (const e of [st.source, st.bundle, st.denoFloor, st.workerIdle]) {
+      if (e) {
+        out.push(
+          `  ${e.command}: ${n(e.medianMs, 1)} ms (min ${n(e.minMs, 1)} ms), peak RSS ${
+            n(e.peakRssMiB, 1)
+          } MiB`,
+        );
+      }
     }
     out.push(...st.notes.map((x) => `  note: ${x}`), "");
   }

@@ -182,6 +182,8 @@ export interface BackfillResult {
     readonly chunksPerSecond: number;
     readonly postgresCpuMs: number | undefined;
     readonly providerCpuMs: number | undefined;
+    /** CPU time of the benchmark process, which runs the baseline's pipelines. */
+    readonly clientCpuMs: number | undefined;
   };
   /** Store rows that differ between the worker's and the baseline's tables (must be 0). */
   readonly storeDifferences: number;
@@ -211,6 +213,7 @@ export async function backfill(ctx: BenchContext): Promise<BackfillResult> {
     const pgPid = await backendPid(db.sql);
     const pgBefore = clusterCpuMs(pgPid);
     const providerBefore = processCpuMs(provider.pid);
+    const clientBefore = processCpuMs(Deno.pid);
     const pipelines = 2;
     const batchRows = 50;
     const b = await runBaseline({
@@ -223,6 +226,7 @@ export async function backfill(ctx: BenchContext): Promise<BackfillResult> {
     });
     const pgAfter = clusterCpuMs(pgPid);
     const providerAfter = processCpuMs(provider.pid);
+    const clientAfter = processCpuMs(Deno.pid);
     const differences = await storeDifferences(
       db.sql,
       v.store,
@@ -253,6 +257,9 @@ export async function backfill(ctx: BenchContext): Promise<BackfillResult> {
         providerCpuMs: providerBefore === undefined || providerAfter === undefined
           ? undefined
           : round(providerAfter - providerBefore),
+        clientCpuMs: clientBefore === undefined || clientAfter === undefined
+          ? undefined
+          : round(clientAfter - clientBefore),
       },
       storeDifferences: differences,
       ratio: round(worker.rowsPerSecond / baselineRate, 3),
@@ -480,6 +487,8 @@ export interface StartupEntry {
   readonly medianMs: number;
   readonly minMs: number;
   readonly runs: number;
+  /** Peak RSS of one more run, sampled from `/proc`. */
+  readonly peakRssMiB: number;
 }
 
 /** Figures of the start-up scenario. */
@@ -490,6 +499,11 @@ export interface StartupResult {
   readonly bundle: StartupEntry | undefined;
   /** `deno run -A` of an empty script: Deno's own floor on this machine. */
   readonly denoFloor: StartupEntry;
+  /**
+   * `vectorizer worker --once` on a database without vectorizers: start-up, connection and
+   * catalog checks, the fixed cost of every worker run.
+   */
+  readonly workerIdle: StartupEntry;
   /** The faster of source and bundle. */
   readonly bestMs: number;
   readonly ok: boolean;
@@ -498,7 +512,12 @@ export interface StartupResult {
   readonly notes: readonly string[];
 }
 
-async function timeCommand(args: string[], runs: number, label: string): Promise<StartupEntry> {
+async function timeCommand(
+  args: string[],
+  runs: number,
+  label: string,
+  env?: Record<string, string>,
+): Promise<StartupEntry> {
   const times: number[] = [];
   for (let i = 0; i <= runs; i++) {
     const started = performance.now();
@@ -507,6 +526,7 @@ async function timeCommand(args: string[], runs: number, label: string): Promise
       cwd: ROOT,
       stdout: "null",
       stderr: "piped",
+      ...(env ? { env } : {}),
     }).output();
     const ms = performance.now() - started;
     if (!out.success) {
@@ -514,11 +534,16 @@ async function timeCommand(args: string[], runs: number, label: string): Promise
     }
     if (i > 0) times.push(ms); // the first run warms the module cache
   }
+  const measured = await runMeasured(Deno.execPath(), args, {
+    sampleMs: 2,
+    ...(env ? { env } : {}),
+  });
   return {
     command: label,
     medianMs: round(median(times), 1),
     minMs: round(Math.min(...times), 1),
     runs,
+    peakRssMiB: round(measured.peakRssKiB / 1024, 1),
   };
 }
 
@@ -555,10 +580,23 @@ export async function startup(ctx: BenchContext): Promise<StartupResult> {
     } else {
       notes.push(`deno bundle failed: ${new TextDecoder().decode(built.stderr).slice(-300)}`);
     }
+    const db = await freshDatabase("bench_startup");
+    let workerIdle: StartupEntry;
+    try {
+      workerIdle = await timeCommand(
+        ["run", "-A", "main.ts", "vectorizer", "worker", "-d", db.url, "--once"],
+        Math.min(ctx.startupRuns, 5),
+        "deno run -A main.ts vectorizer worker --once (no vectorizers)",
+        { OPENAI_API_KEY: "bench-key" },
+      );
+    } finally {
+      await db.drop();
+    }
     return {
       source,
       bundle,
       denoFloor,
+      workerIdle,
       bestMs: Math.min(source.medianMs, bundle?.medianMs ?? Infinity),
       ok: true,
       problems: [],

@@ -251,4 +251,13 @@ async function main(args: readonly string[]): Promise<number> {
   return failed ? 1 : 0;
 }
 
-if (import.meta.main) Deno.exitCode = await main(Deno.args);
+if (import.meta.main) {
+  // Deno.exit dispatches `unload`, on which the test bed stops its throw-away cluster; an
+  // interrupted or crashed run must not leave a cluster behind.
+  Deno.addSignalListener("SIGINT", () => Deno.exit(130));
+  const status = await main(Deno.args).catch((e: unknown) => {
+    console.error(e);
+    return 1;
+  });
+  Deno.exit(status);
+}

@@ -497,6 +497,8 @@ export interface StartupResult {
   readonly source: StartupEntry;
   /** `deno run -A <bundle> --help` (the `deno task bundle` output), if bundling worked. */
   readonly bundle: StartupEntry | undefined;
+  /** `dist/pgai --help`, when a compiled binary (`deno task compile`) is there. */
+  readonly binary: StartupEntry | undefined;
   /** `deno run -A` of an empty script: Deno's own floor on this machine. */
   readonly denoFloor: StartupEntry;
   /**
@@ -504,15 +506,16 @@ export interface StartupResult {
    * catalog checks, the fixed cost of every worker run.
    */
   readonly workerIdle: StartupEntry;
-  /** The faster of source and bundle. */
+  /** The fastest of source, bundle and binary. */
   readonly bestMs: number;
   readonly ok: boolean;
   readonly problems: readonly string[];
-  /** Why the bundle is missing, if it is. */
+  /** Why the bundle or the binary is missing. */
   readonly notes: readonly string[];
 }
 
 async function timeCommand(
+  command: string,
   args: string[],
   runs: number,
   label: string,
@@ -521,7 +524,7 @@ async function timeCommand(
   const times: number[] = [];
   for (let i = 0; i <= runs; i++) {
     const started = performance.now();
-    const out = await new Deno.Command(Deno.execPath(), {
+    const out = await new Deno.Command(command, {
       args,
       cwd: ROOT,
       stdout: "null",
@@ -534,17 +537,39 @@ async function timeCommand(
     }
     if (i > 0) times.push(ms); // the first run warms the module cache
   }
-  const measured = await runMeasured(Deno.execPath(), args, {
-    sampleMs: 2,
-    ...(env ? { env } : {}),
-  });
   return {
     command: label,
     medianMs: round(median(times), 1),
     minMs: round(Math.min(...times), 1),
     runs,
-    peakRssMiB: round(measured.peakRssKiB / 1024, 1),
+    peakRssMiB: round((await shortPeakRssKiB(command, args, env)) / 1024, 1),
   };
+}
+
+const GNU_TIME = "/usr/bin/time";
+
+/**
+ * Peak RSS of a short-lived command, KiB. Sampling `/proc` can miss a process that lives 40 ms,
+ * so GNU time's `%M` (the child's `ru_maxrss`, exact) is used when installed.
+ */
+async function shortPeakRssKiB(
+  command: string,
+  args: string[],
+  env?: Record<string, string>,
+): Promise<number> {
+  if (!(await Deno.stat(GNU_TIME).catch(() => undefined))?.isFile) {
+    const run = await runMeasured(command, args, { sampleMs: 2, ...(env ? { env } : {}) });
+    return run.peakRssKiB;
+  }
+  const out = await new Deno.Command(GNU_TIME, {
+    args: ["-f", "maxrss=%M", command, ...args],
+    cwd: ROOT,
+    stdout: "null",
+    stderr: "piped",
+    ...(env ? { env } : {}),
+  }).output();
+  const m = /maxrss=(\d+)/.exec(new TextDecoder().decode(out.stderr));
+  return m ? Number(m[1]) : 0;
 }
 
 /** `pgai --help` start-up times. */
@@ -552,14 +577,19 @@ export async function startup(ctx: BenchContext): Promise<StartupResult> {
   const notes: string[] = [];
   const dir = await Deno.makeTempDir({ prefix: "pgai-bench-" });
   try {
-    ctx.say(`startup: ${ctx.startupRuns} runs each of --help (source, bundle) and an empty script`);
+    ctx.say(
+      `startup: ${ctx.startupRuns} runs each of --help (source, bundle, binary), empty script`,
+    );
     await Deno.writeTextFile(`${dir}/empty.js`, "");
+    const deno = Deno.execPath();
     const denoFloor = await timeCommand(
+      deno,
       ["run", "-A", `${dir}/empty.js`],
       ctx.startupRuns,
       "deno run -A empty.js",
     );
     const source = await timeCommand(
+      deno,
       ["run", "-A", "main.ts", "--help"],
       ctx.startupRuns,
       "deno run -A main.ts --help",
@@ -573,6 +603,7 @@ export async function startup(ctx: BenchContext): Promise<StartupResult> {
     }).output();
     if (built.success) {
       bundle = await timeCommand(
+        deno,
         ["run", "-A", `${dir}/pgai.js`, "--help"],
         ctx.startupRuns,
         "deno run -A pgai.js --help (deno bundle)",
@@ -580,10 +611,18 @@ export async function startup(ctx: BenchContext): Promise<StartupResult> {
     } else {
       notes.push(`deno bundle failed: ${new TextDecoder().decode(built.stderr).slice(-300)}`);
     }
+    let binary: StartupEntry | undefined;
+    const compiled = `${ROOT}/dist/pgai`;
+    if ((await Deno.stat(compiled).catch(() => undefined))?.isFile) {
+      binary = await timeCommand(compiled, ["--help"], ctx.startupRuns, "dist/pgai --help");
+    } else {
+      notes.push("no compiled binary at dist/pgai (deno task compile needs dl.deno.land)");
+    }
     const db = await freshDatabase("bench_startup");
     let workerIdle: StartupEntry;
     try {
       workerIdle = await timeCommand(
+        deno,
         ["run", "-A", "main.ts", "vectorizer", "worker", "-d", db.url, "--once"],
         Math.min(ctx.startupRuns, 5),
         "deno run -A main.ts vectorizer worker --once (no vectorizers)",
@@ -595,9 +634,14 @@ export async function startup(ctx: BenchContext): Promise<StartupResult> {
     return {
       source,
       bundle,
+      binary,
       denoFloor,
       workerIdle,
-      bestMs: Math.min(source.medianMs, bundle?.medianMs ?? Infinity),
+      bestMs: Math.min(
+        source.medianMs,
+        bundle?.medianMs ?? Infinity,
+        binary?.medianMs ?? Infinity,
+      ),
       ok: true,
       problems: [],
       notes,

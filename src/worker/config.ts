@@ -56,7 +56,8 @@ export type FormattingConfig =
 export interface ProcessingConfig {
   /** Rows per batch; undefined = pgai's default for the loading implementation. */
   batch_size?: number;
-  concurrency: number;
+  /** Executors per vectorizer; undefined = not set in the config (see the executor's default). */
+  concurrency?: number;
 }
 
 /** `config.destination`. */
@@ -315,11 +316,10 @@ function parseFormatting(v: Validator, o: Record<string, unknown>): FormattingCo
 
 function parseProcessing(v: Validator, o: Record<string, unknown>): ProcessingConfig {
   v.oneOf(o.implementation ?? "default", "config.processing.implementation", ["default"]);
-  const out: ProcessingConfig = {
-    concurrency: o.concurrency == null
-      ? 1
-      : v.int(o.concurrency, "config.processing.concurrency", 1, 50),
-  };
+  const out: ProcessingConfig = {};
+  if (o.concurrency != null) {
+    out.concurrency = v.int(o.concurrency, "config.processing.concurrency", 1, 50);
+  }
   if (o.batch_size != null) {
     // pgai clamps the batch size instead of rejecting it (contract §3.2).
     out.batch_size = Math.min(

@@ -39,6 +39,8 @@ const log = getLogger("worker");
 const PROGRESS_EVERY_MS = 10_000;
 /** Batches in a row that found only keys locked by others before an executor gives up. */
 const MAX_CONTENDED_BATCHES = 20;
+/** Executors of a vectorizer whose concurrency is not configured, once its queue is busy. */
+const AUTO_EXECUTORS = 2;
 /** Batches in a row whose rows all failed before an executor stops (a brake for bad configs). */
 const MAX_FAILED_BATCHES = 3;
 
@@ -49,7 +51,12 @@ export interface VectorizerRunOptions {
   features: CatalogFeatures;
   embedder: Embedder;
   tracking: WorkerTracking;
-  concurrency: number;
+  /**
+   * Executors to run. Undefined (neither `-c` nor `processing.concurrency` given): one, joined by
+   * a second as soon as a batch comes back full, i.e. during a backfill. pgai runs one; two keep
+   * the database and the worker busy at the same time instead of taking turns.
+   */
+  concurrency: number | undefined;
   env?: Record<string, string | undefined>;
   /** Aborted: take no new batch. */
   stopSignal: AbortSignal;
@@ -86,16 +93,25 @@ class RunState {
   readonly started = performance.now();
   lastReport = performance.now();
   reporting = false;
+  /** Called after a batch that took as many keys as the batch size allows. */
+  onFullBatch: (() => void) | undefined;
 }
 
 /** Runs the executors of one vectorizer and waits for all of them. */
 export async function runVectorizer(options: VectorizerRunOptions): Promise<VectorizerRunResult> {
   const state = new RunState();
-  const executors = Array.from(
-    { length: options.concurrency },
-    (_, i) => runExecutor(options, state, i),
-  );
-  await Promise.all(executors);
+  const executors: Promise<void>[] = [];
+  const start = () => executors.push(runExecutor(options, state, executors.length));
+  if (options.concurrency === undefined) {
+    state.onFullBatch = () => {
+      if (executors.length < AUTO_EXECUTORS) start();
+    };
+    start();
+  } else {
+    for (let i = 0; i < options.concurrency; i++) start();
+  }
+  // Executors may be added while waiting.
+  for (let done = 0; done < executors.length; done++) await executors[done];
   return {
     items: state.items,
     embedded: state.embedded,
@@ -138,6 +154,7 @@ async function runExecutor(options: VectorizerRunOptions, state: RunState, index
         continue;
       }
       contended = 0;
+      if (outcome.selected >= ctx.batchSize) state.onFullBatch?.();
       const progressed = outcome.embedded + outcome.empty + outcome.missing > 0;
       failedInRow = progressed ? 0 : failedInRow + 1;
       // Without retry columns, re-queued rows come straight back: stop once only they are left.

@@ -48,7 +48,10 @@ export interface WorkerOptions {
   once?: boolean;
   /** Return at the first error. Undefined = true with `once`, false otherwise (pgai's tri-state). */
   exitOnError?: boolean;
-  /** Executors per vectorizer; overrides `processing.concurrency`. */
+  /**
+   * Executors per vectorizer; overrides `processing.concurrency`. When neither is set the worker
+   * runs one executor per vectorizer, and a second one while a backlog is being worked off.
+   */
   concurrency?: number;
   /** Serve GET /healthz and /readyz on this port. */
   healthPort?: number;

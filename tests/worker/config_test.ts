@@ -81,7 +81,7 @@ Deno.test("config: a 0.12.1 vectorizer row parses with pgai's defaults", () => {
     target_schema: "public",
     target_table: "blog_embedding_store",
   });
-  assert.equal(v.config.processing.concurrency, 1);
+  assert.equal(v.config.processing.concurrency, undefined, "not set: the worker decides");
   assert.equal(v.config.processing.batch_size, undefined);
   assert.equal(batchSize(v.config), 50);
   assert.equal(v.config.embedding.implementation, "openai");

@@ -4,6 +4,7 @@
  */
 import type {
   BackfillResult,
+  BaselineRun,
   BigDocResult,
   MicroResult,
   ScalingResult,
@@ -169,14 +170,16 @@ function cpuLine(worker: number | undefined, pg: number | undefined, provider: n
   return `CPU ${parts.join(", ")}`;
 }
 
-function workerLines(label: string, r: WorkerRun): string[] {
+function workerLines(label: string, r: WorkerRun, perRow = true): string[] {
+  const rate = perRow ? `${n(r.rowsPerSecond).padStart(7)} rows/s  ` : "";
+  const wall = perRow ? ` (${n(r.rowsPerSecondWall)} rows/s)` : "";
   return [
-    `  ${label.padEnd(9)} ${n(r.rowsPerSecond).padStart(7)} rows/s  ${
-      n(r.chunksPerSecond).padStart(7)
-    } chunks/s  processing ${sec(r.processingMs)}, wall ${sec(r.wallMs)} (${
-      n(r.rowsPerSecondWall)
-    } rows/s)  peak RSS ${n(r.peakRssMiB, 1)} MiB`,
-    `  ${"".padEnd(9)} ${cpuLine(r.workerCpuMs, r.postgresCpuMs, r.providerCpuMs)}`,
+    `  ${label.padEnd(9)} ${rate}${n(r.chunksPerSecond).padStart(7)} chunks/s  processing ${
+      sec(r.processingMs)
+    }, wall ${sec(r.wallMs)}${wall}  peak RSS ${n(r.peakRssMiB, 1)} MiB`,
+    `  ${"".padEnd(9)} ${
+      cpuLine(r.workerCpuMs, r.postgresCpuMs, r.providerCpuMs)
+    }, load ${r.loadAverage}`,
     ...r.problems.map((p) => `  ${"".padEnd(9)} FAILED: ${p}`),
   ];
 }
@@ -206,15 +209,20 @@ export function summary(report: BenchReport): string {
         n(b.worker.chunks)
       } chunks, default settings`,
       ...workerLines("worker", b.worker),
-      `  ${"baseline".padEnd(9)} ${n(b.baseline.rowsPerSecond).padStart(7)} rows/s  ${
-        n(b.baseline.chunksPerSecond).padStart(7)
-      } chunks/s  wall ${
-        sec(b.baseline.wallMs)
-      } (${b.baseline.pipelines} connections, binary COPY)`,
-      `  ${"".padEnd(9)} ${
-        cpuLine(undefined, b.baseline.postgresCpuMs, b.baseline.providerCpuMs)
-      }, benchmark process ${sec(b.baseline.clientCpuMs)}`,
-      `  ${"ratio".padEnd(9)} ${n(b.ratio * 100, 1)}% of the baseline; stores identical: ${
+      ...[["before", b.baseline.before], ["after", b.baseline.after]].flatMap(([when, r]) => {
+        const run = r as BaselineRun;
+        return [
+          `  ${`baseline`.padEnd(9)} ${n(run.rowsPerSecond).padStart(7)} rows/s  ${
+            n(run.chunksPerSecond).padStart(7)
+          } chunks/s  wall ${sec(run.wallMs)} (${when} the worker, load ${run.loadAverage})`,
+          `  ${"".padEnd(9)} ${
+            cpuLine(undefined, run.postgresCpuMs, run.providerCpuMs)
+          }, benchmark process ${sec(run.clientCpuMs)}`,
+        ];
+      }),
+      `  ${"ratio".padEnd(9)} ${n(b.ratio * 100, 1)}% of the baseline's mean ${
+        n(b.baseline.rowsPerSecond)
+      } rows/s (${b.baseline.pipelines} connections, binary COPY); stores identical: ${
         b.storeDifferences === 0 ? "yes" : `no (${b.storeDifferences} rows differ)`
       }`,
       ...b.problems.filter((p) => !b.worker.problems.includes(p)).map((p) => `  FAILED: ${p}`),
@@ -239,7 +247,7 @@ export function summary(report: BenchReport): string {
   else if (bd) {
     out.push(
       `bigdoc: one row of ${n(bd.characters)} characters, ${n(bd.run.chunks)} chunks`,
-      ...workerLines("worker", bd.run),
+      ...workerLines("worker", bd.run, false),
       "",
     );
   }

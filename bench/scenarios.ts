@@ -94,9 +94,15 @@ export interface WorkerRun {
   readonly postgresCpuMs: number | undefined;
   /** CPU time of the provider server during the run. */
   readonly providerCpuMs: number | undefined;
+  /** One-minute load average of the machine when it started. */
+  readonly loadAverage: number;
 }
 
 const round = (x: number, digits = 0) => Math.round(x * 10 ** digits) / 10 ** digits;
+
+function cpuDelta(before: number | undefined, after: number | undefined): number | undefined {
+  return before === undefined || after === undefined ? undefined : round(after - before);
+}
 
 async function backendPid(sql: postgres.Sql): Promise<number> {
   const [r] = await sql<{ pid: number }[]>`select pg_backend_pid() as pid`;
@@ -114,6 +120,7 @@ async function runWorker(
 ): Promise<WorkerRun> {
   const args = ["vectorizer", "worker", "-d", db.url, "--once", ...extra];
   if (ctx.workerLogLevel) args.push("--log-level", ctx.workerLogLevel);
+  const loadAverage = Deno.loadavg()[0] ?? 0;
   const pgPid = await backendPid(db.sql);
   const pgBefore = clusterCpuMs(pgPid);
   const providerBefore = processCpuMs(provider.pid);
@@ -150,12 +157,9 @@ async function runWorker(
     chunksPerSecond: round(check.chunks / (processingMs / 1000)),
     peakRssMiB: round(run.peakRssKiB / 1024, 1),
     workerCpuMs: round(run.cpuMs),
-    postgresCpuMs: pgBefore === undefined || pgAfter === undefined
-      ? undefined
-      : round(pgAfter - pgBefore),
-    providerCpuMs: providerBefore === undefined || providerAfter === undefined
-      ? undefined
-      : round(providerAfter - providerBefore),
+    postgresCpuMs: cpuDelta(pgBefore, pgAfter),
+    providerCpuMs: cpuDelta(providerBefore, providerAfter),
+    loadAverage: round(loadAverage, 2),
   };
 }
 
@@ -166,6 +170,22 @@ async function freshDatabase(label: string): Promise<TestDatabase> {
   return db;
 }
 
+/** Figures of one baseline run. */
+export interface BaselineRun {
+  readonly rows: number;
+  readonly chunks: number;
+  readonly requests: number;
+  readonly wallMs: number;
+  readonly rowsPerSecond: number;
+  readonly chunksPerSecond: number;
+  readonly postgresCpuMs: number | undefined;
+  readonly providerCpuMs: number | undefined;
+  /** CPU time of the benchmark process, which runs the baseline's pipelines. */
+  readonly clientCpuMs: number | undefined;
+  /** One-minute load average of the machine when it started. */
+  readonly loadAverage: number;
+}
+
 /** Figures of the backfill scenario. */
 export interface BackfillResult {
   readonly rows: number;
@@ -174,26 +194,63 @@ export interface BackfillResult {
   readonly baseline: {
     readonly pipelines: number;
     readonly batchRows: number;
-    readonly rows: number;
-    readonly chunks: number;
-    readonly requests: number;
-    readonly wallMs: number;
+    /** Run before the worker, into its own table. */
+    readonly before: BaselineRun;
+    /** Run after the worker, into its own table (compared with the worker's store). */
+    readonly after: BaselineRun;
+    /** Mean rows/s of the two runs: what the worker is compared with. */
     readonly rowsPerSecond: number;
     readonly chunksPerSecond: number;
-    readonly postgresCpuMs: number | undefined;
-    readonly providerCpuMs: number | undefined;
-    /** CPU time of the benchmark process, which runs the baseline's pipelines. */
-    readonly clientCpuMs: number | undefined;
   };
   /** Store rows that differ between the worker's and the baseline's tables (must be 0). */
   readonly storeDifferences: number;
-  /** Worker rows/s (processing) over baseline rows/s. */
+  /** Worker rows/s (processing) over the baseline's mean rows/s. */
   readonly ratio: number;
   readonly ok: boolean;
   readonly problems: readonly string[];
 }
 
-/** The 20k-row backfill with default settings, then the baseline on the same data. */
+const BASELINE_PIPELINES = 2;
+const BASELINE_BATCH_ROWS = 50;
+
+async function measureBaseline(
+  db: TestDatabase,
+  v: BenchVectorizer,
+  provider: ProviderProcess,
+  storeTable: string,
+): Promise<BaselineRun> {
+  await db.sql`checkpoint`;
+  const loadAverage = Deno.loadavg()[0] ?? 0;
+  const pgPid = await backendPid(db.sql);
+  const pgBefore = clusterCpuMs(pgPid);
+  const providerBefore = processCpuMs(provider.pid);
+  const clientBefore = processCpuMs(Deno.pid);
+  const b = await runBaseline({
+    dbUrl: db.url,
+    vectorizerId: v.id,
+    storeTable,
+    providerUrl: provider.url,
+    pipelines: BASELINE_PIPELINES,
+    batchRows: BASELINE_BATCH_ROWS,
+  });
+  return {
+    rows: b.rows,
+    chunks: b.chunks,
+    requests: b.requests,
+    wallMs: round(b.wallMs),
+    rowsPerSecond: round(b.rows / (b.wallMs / 1000)),
+    chunksPerSecond: round(b.chunks / (b.wallMs / 1000)),
+    postgresCpuMs: cpuDelta(pgBefore, clusterCpuMs(pgPid)),
+    providerCpuMs: cpuDelta(providerBefore, processCpuMs(provider.pid)),
+    clientCpuMs: cpuDelta(clientBefore, processCpuMs(Deno.pid)),
+    loadAverage: round(loadAverage, 2),
+  };
+}
+
+/**
+ * The backfill with default settings, between two baseline runs on the same data (the machine
+ * is shared: their mean evens out load that changes during the scenario).
+ */
 export async function backfill(ctx: BenchContext): Promise<BackfillResult> {
   const db = await freshDatabase("bench_backfill");
   try {
@@ -203,66 +260,42 @@ export async function backfill(ctx: BenchContext): Promise<BackfillResult> {
     const [len] = await db.sql<{ avg: number }[]>`
       select avg(length(body))::float8 as avg from public.bench_doc`;
     const v = await createVectorizer(db.sql, { table: "bench_doc", baseUrl: `${provider.url}/v1` });
+    ctx.say("backfill: baseline (before the worker)");
+    const before = await measureBaseline(db, v, provider, "bench_doc_baseline_before");
     await db.sql`checkpoint`;
-    ctx.say("backfill: worker --once (default settings)");
+    ctx.say(`backfill: baseline ${before.rowsPerSecond} rows/s; worker --once (default settings)`);
     const worker = await runWorker(ctx, db, v, provider, [], "backfill");
     ctx.say(
-      `backfill: worker ${worker.rowsPerSecond} rows/s, ${worker.peakRssMiB} MiB; baseline...`,
+      `backfill: worker ${worker.rowsPerSecond} rows/s, ${worker.peakRssMiB} MiB; baseline again`,
     );
-    await db.sql`checkpoint`;
-    const pgPid = await backendPid(db.sql);
-    const pgBefore = clusterCpuMs(pgPid);
-    const providerBefore = processCpuMs(provider.pid);
-    const clientBefore = processCpuMs(Deno.pid);
-    const pipelines = 2;
-    const batchRows = 50;
-    const b = await runBaseline({
-      dbUrl: db.url,
-      vectorizerId: v.id,
-      storeTable: "bench_doc_baseline_store",
-      providerUrl: provider.url,
-      pipelines,
-      batchRows,
-    });
-    const pgAfter = clusterCpuMs(pgPid);
-    const providerAfter = processCpuMs(provider.pid);
-    const clientAfter = processCpuMs(Deno.pid);
+    const after = await measureBaseline(db, v, provider, "bench_doc_baseline_after");
     const differences = await storeDifferences(
       db.sql,
       v.store,
-      "public.bench_doc_baseline_store",
+      "public.bench_doc_baseline_after",
     );
-    const baselineRate = b.rows / (b.wallMs / 1000);
+    const rowsPerSecond = (before.rowsPerSecond + after.rowsPerSecond) / 2;
     const problems = [...worker.problems];
     if (differences !== 0) {
       problems.push(`${differences} store rows differ between the worker and the baseline`);
     }
-    if (b.rows !== ctx.rows) problems.push(`baseline embedded ${b.rows} of ${ctx.rows} rows`);
+    for (const b of [before, after]) {
+      if (b.rows !== ctx.rows) problems.push(`baseline embedded ${b.rows} of ${ctx.rows} rows`);
+    }
     return {
       rows: ctx.rows,
       averageRowLength: round(len?.avg ?? 0),
       worker,
       baseline: {
-        pipelines,
-        batchRows,
-        rows: b.rows,
-        chunks: b.chunks,
-        requests: b.requests,
-        wallMs: round(b.wallMs),
-        rowsPerSecond: round(baselineRate),
-        chunksPerSecond: round(b.chunks / (b.wallMs / 1000)),
-        postgresCpuMs: pgBefore === undefined || pgAfter === undefined
-          ? undefined
-          : round(pgAfter - pgBefore),
-        providerCpuMs: providerBefore === undefined || providerAfter === undefined
-          ? undefined
-          : round(providerAfter - providerBefore),
-        clientCpuMs: clientBefore === undefined || clientAfter === undefined
-          ? undefined
-          : round(clientAfter - clientBefore),
+        pipelines: BASELINE_PIPELINES,
+        batchRows: BASELINE_BATCH_ROWS,
+        before,
+        after,
+        rowsPerSecond: round(rowsPerSecond),
+        chunksPerSecond: round((before.chunksPerSecond + after.chunksPerSecond) / 2),
       },
       storeDifferences: differences,
-      ratio: round(worker.rowsPerSecond / baselineRate, 3),
+      ratio: round(worker.rowsPerSecond / rowsPerSecond, 3),
       ok: problems.length === 0,
       problems,
     };

@@ -143,7 +143,9 @@ async function runExecutor(options: VectorizerRunOptions, state: RunState, index
       const outcome = await runBatch(sql, ctx);
       options.onActivity?.();
       record(options, state, outcome, performance.now() - started, index);
-      if (outcome.items > 0) await options.tracking.progress(sql, v.id, outcome.items);
+      // Successes exclude rows that failed or were put back (pgai counts them, §7.15).
+      const succeeded = outcome.items - outcome.failures.length - outcome.deferred;
+      if (succeeded > 0) await options.tracking.progress(sql, v.id, succeeded);
       await reportProgress(options, state);
       if (outcome.selected === 0) break; // queue drained (or every row is held by others)
       if (outcome.items === 0) {

@@ -69,11 +69,20 @@ export interface WorkerOptions {
 class LoopError extends Error {
   readonly vectorizerId: number | undefined;
   readonly connection: boolean;
-  constructor(message: string, vectorizerId?: number, connection = false, cause?: unknown) {
+  /** What the progress table records (default: the message). */
+  readonly tracked: string;
+  constructor(
+    message: string,
+    vectorizerId?: number,
+    connection = false,
+    cause?: unknown,
+    tracked?: string,
+  ) {
     super(message, cause === undefined ? undefined : { cause });
     this.name = "WorkerError";
     this.vectorizerId = vectorizerId;
     this.connection = connection;
+    this.tracked = tracked ?? message;
   }
 }
 
@@ -198,7 +207,7 @@ export class Worker {
       for (const e of errors) {
         connectionTrouble ||= e.connection;
         this.#report(e);
-        await this.#tracking.error(this.#control, e.vectorizerId, e.message);
+        await this.#tracking.error(this.#control, e.vectorizerId, e.tracked);
         if (this.#exitOnError) {
           log.info("exiting processor due to error");
           return e;
@@ -363,15 +372,22 @@ export class Worker {
       onActivity: () => this.#touch(),
       control,
     });
-    log.info("finished processing vectorizer", { items: result.items, vectorizer_id: id });
+    log.info("finished processing vectorizer", {
+      items: result.items,
+      chunks: result.chunks,
+      vectorizer_id: id,
+    });
     if (result.errors.length > 0) {
       const n = result.errors.length;
+      const summary = `vectorizer finished with errors (${n} sub-exception${n === 1 ? "" : "s"})`;
+      // The progress table gets the executor's own error text, once (pgai stores it and then
+      // this summary, counting the failure twice, §7.15).
       throw new LoopError(
-        `unexpected error: vectorizer finished with errors (${n} sub-exception${
-          n === 1 ? "" : "s"
-        })`,
+        `unexpected error: ${summary}`,
         id,
         result.errors.some(isConnectionError),
+        result.errors[0],
+        result.errors[0]!.message,
       );
     }
   }

@@ -226,6 +226,10 @@ Deno.test("provider 500s record one error row and keep the queue; 429 with Retry
   assert.match(String(errors[0]!.details.error_reason), /^Error code: 500 - /);
   assert.equal(await count(sql, `ai._vectorizer_q_${id}`), 6, "the queue is intact");
   assert.equal(await count(sql, "flaky_embedding_store"), 0);
+  const [progress] = await sql`select error_count, last_error_message
+    from ai.vectorizer_worker_progress where vectorizer_id = ${id}`;
+  assert.equal(progress!.error_count, 1, "one failure, counted once");
+  assert.match(progress!.last_error_message, /^Error code: 500 - /);
 
   // A 429 with Retry-After is waited out and the batch goes through.
   server.script({
@@ -266,6 +270,9 @@ Deno.test("a poison row (provider 400 for its input) costs only its own row", as
     sql.unsafe(String(id))
   }`;
   assert.deepEqual([...queued], [{ id: 7, loading_retries: 1, later: true }]);
+  const [progress] = await sql`select success_count from ai.vectorizer_worker_progress
+    where vectorizer_id = ${id}`;
+  assert.equal(progress!.success_count, 19, "the failed row is not counted as a success");
 });
 
 Deno.test("a bad template fails the batch with pgai's error and keeps the queue", async () => {

@@ -8,8 +8,9 @@
  * failed queue after `loading.retries` attempts, with an error row naming its primary key, while
  * the rest of the batch is stored. Failures that concern the whole batch (provider down, missing
  * key, bad template, database errors) raise {@link BatchFailure}: the transaction rolls back and
- * the queue stays intact. When every row of a batch fails the same way it is treated as such a
- * batch-wide failure too, since that points at the configuration rather than at the rows.
+ * the queue stays intact. Template errors are batch-wide by nature (every row has the same
+ * columns); chunking settings are checked when the vectorizer is loaded; provider errors count
+ * as the row's fault only when the embedder says the provider rejected the input.
  */
 import type postgres from "postgres";
 import type { Embedder } from "../embedders/mod.ts";
@@ -137,7 +138,6 @@ async function processBatch(tx: postgres.TransactionSql, ctx: BatchContext): Pro
   const emptyRows: QueueItem[] = [];
   const failed: Omit<RowFailure, "retried">[] = [];
   const deferred: QueueItem[] = [];
-  let attempted = 0; // rows that got past loading
   for (const item of fetched.items) {
     const row = item.row;
     if (row === null) {
@@ -160,7 +160,6 @@ async function processBatch(tx: postgres.TransactionSql, ctx: BatchContext): Pro
       emptyRows.push(item);
       continue;
     }
-    attempted++;
     let stage: Stage = "parsing";
     try {
       const text = parsePayload(config.parsing, payload);
@@ -177,10 +176,8 @@ async function processBatch(tx: postgres.TransactionSql, ctx: BatchContext): Pro
     }
   }
   ctx.onActivity?.();
-  throwIfAllFailedAlike(ctx, failed, attempted);
 
   const rejected = await embedRows(ctx, works);
-  throwIfAllFailedAlike(ctx, rejected, works.length);
   failed.push(...rejected);
   const rejectedItems = new Set(rejected.map((f) => f.item));
   const stored = works.filter((w) => !rejectedItems.has(w.item));
@@ -254,24 +251,6 @@ async function embedRows(
   };
   await attempt(works);
   return rejected;
-}
-
-/**
- * Several rows failing in the same stage with the same error is a configuration problem (a bad
- * template, a provider refusing every input): fail the batch so nothing is re-queued or parked.
- */
-function throwIfAllFailedAlike(
-  ctx: BatchContext,
-  failed: readonly Omit<RowFailure, "retried">[],
-  attempted: number,
-): void {
-  const nonLoading = failed.filter((f) => f.stage !== "loading");
-  if (attempted < 2 || nonLoading.length !== attempted) return;
-  const first = nonLoading[0]!;
-  if (nonLoading.some((f) => f.stage !== first.stage || f.error.message !== first.error.message)) {
-    return;
-  }
-  throw new BatchFailure(batchErrorRecord(ctx, first.error), first.error);
 }
 
 /**

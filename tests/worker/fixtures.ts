@@ -104,7 +104,7 @@ export async function errorRows(
 ): Promise<{ id: number; message: string; details: Record<string, unknown> }[]> {
   return [
     ...await sql<{ id: number; message: string; details: Record<string, unknown> }[]>`
-    select id, message, details from ai._vectorizer_errors order by recorded, message`,
+    select id, message, details from ai._vectorizer_errors order by recorded, message, details::text`,
   ];
 }
 

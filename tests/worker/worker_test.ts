@@ -275,6 +275,31 @@ Deno.test("a poison row (provider 400 for its input) costs only its own row", as
   assert.equal(progress!.success_count, 19, "the failed row is not counted as a success");
 });
 
+Deno.test("documents that cannot be parsed yet fail on their own, even when every row of a batch does", async () => {
+  await sql`create table pdfs (id int primary key, title text, body bytea)`;
+  await sql`insert into pdfs values (1, 'a', '\\x255044462d312e340a'::bytea),
+    (2, 'b', '\\x255044462d312e350a'::bytea), (3, 'c', null)`;
+  const id = await createVectorizer(sql, { table: "pdfs", baseUrl: openai.url });
+  const before = (await errorRows(sql)).length;
+  assert.equal(
+    await new Worker({ dbUrl: db.url, once: true, vectorizerIds: [id], env }).run(),
+    undefined,
+  );
+  const errors = (await errorRows(sql)).slice(before);
+  assert.deepEqual(
+    errors.map((e) => [e.message, e.details.failure_step, e.details.pk]),
+    [
+      ["vectorizer failed with unexpected error", "parsing", { id: "1" }],
+      ["vectorizer failed with unexpected error", "parsing", { id: "2" }],
+    ],
+  );
+  assert.match(String(errors[0]!.details.error_reason), /pdf documents .* not supported yet/);
+  const queued = await sql`select id, loading_retries from ai._vectorizer_q_${
+    sql.unsafe(String(id))
+  } order by id`;
+  assert.deepEqual([...queued], [{ id: 1, loading_retries: 1 }, { id: 2, loading_retries: 1 }]);
+});
+
 Deno.test("a bad template fails the batch with pgai's error and keeps the queue", async () => {
   await sql`create table tmpl (id int primary key, title text, body text)`;
   await sql`insert into tmpl select g, 't' || g, 'text ' || g from generate_series(1, 4) g`;

@@ -86,6 +86,8 @@ class RunState {
   chunks = 0;
   failedRows = 0;
   readonly errors: Error[] = [];
+  /** Error reasons already written to the errors table in this run. */
+  readonly recorded = new Set<string>();
   /** Keys that failed in this run (see BatchContext.failedKeys). */
   readonly failedKeys = new Set<string>();
   /** Set when an executor failed: the others stop after their current batch. */
@@ -173,10 +175,11 @@ async function runExecutor(options: VectorizerRunOptions, state: RunState, index
     const error = e instanceof Error ? e : new Error(String(e));
     state.errors.push(error);
     const record = e instanceof BatchFailure ? e.record : batchErrorRecord(options, e);
-    log.error(record.message, {
-      vectorizer_id: v.id,
-      error: String(record.details.error_reason ?? error.message),
-    });
+    const reason = String(record.details.error_reason ?? error.message);
+    log.error(record.message, { vectorizer_id: v.id, error: reason });
+    // Executors failing alike (setup, provider down) leave one error row, not one each (§7.15).
+    if (state.recorded.has(reason)) return;
+    state.recorded.add(reason);
     try {
       await insertErrors(sql, options.features, v.id, [record]);
     } catch (insertError) {

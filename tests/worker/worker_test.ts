@@ -300,6 +300,25 @@ Deno.test("documents that cannot be parsed yet fail on their own, even when ever
   assert.deepEqual([...queued], [{ id: 1, loading_retries: 1 }, { id: 2, loading_retries: 1 }]);
 });
 
+Deno.test("executors failing alike (broken store table) leave one error row and the queue", async () => {
+  await sql`create table broken (id int primary key, title text, body text)`;
+  await sql`insert into broken select g, 'b' || g, 'text ' || g from generate_series(1, 3) g`;
+  const id = await createVectorizer(sql, { table: "broken", baseUrl: openai.url, concurrency: 3 });
+  await sql`alter table broken_embedding_store rename column chunk to chunk_text`;
+  const before = (await errorRows(sql)).length;
+  const error = await new Worker({ dbUrl: db.url, once: true, vectorizerIds: [id], env }).run();
+  assert.equal(
+    error?.message,
+    "unexpected error: vectorizer finished with errors (3 sub-exceptions)",
+  );
+  const errors = (await errorRows(sql)).slice(before);
+  assert.deepEqual(errors.map((e) => [e.message, e.details]), [[
+    "vectorizer failed with unexpected error",
+    { error_reason: 'column "chunk" of "public"."broken_embedding_store" does not exist' },
+  ]]);
+  assert.equal(await count(sql, `ai._vectorizer_q_${id}`), 3);
+});
+
 Deno.test("a bad template fails the batch with pgai's error and keeps the queue", async () => {
   await sql`create table tmpl (id int primary key, title text, body text)`;
   await sql`insert into tmpl select g, 't' || g, 'text ' || g from generate_series(1, 4) g`;

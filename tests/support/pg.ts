@@ -185,10 +185,45 @@ function run(bin: string, args: string[], asPostgres: boolean): Deno.CommandOutp
   return cmd.outputSync();
 }
 
+const CLUSTER_PREFIX = "pgai-test-pg-";
+
+/**
+ * Stops clusters left behind by test processes that died without running their unload handler
+ * (killed, or interrupted by a signal): each cluster directory records its owner's pid.
+ */
+function reapOrphanClusters(bindir: string, root: boolean): void {
+  const tmp = Deno.env.get("TMPDIR") ?? "/tmp";
+  let entries: Deno.DirEntry[];
+  try {
+    entries = [...Deno.readDirSync(tmp)];
+  } catch {
+    return;
+  }
+  for (const e of entries) {
+    if (!e.isDirectory || !e.name.startsWith(CLUSTER_PREFIX)) continue;
+    const dir = `${tmp}/${e.name}`;
+    let owner: number;
+    try {
+      owner = Number(Deno.readTextFileSync(`${dir}/owner.pid`).trim());
+    } catch {
+      continue;
+    }
+    if (!Number.isInteger(owner) || owner <= 0 || exists(`/proc/${owner}`)) continue;
+    if (exists(`${dir}/data/postmaster.pid`)) {
+      run(`${bindir}/pg_ctl`, ["-D", `${dir}/data`, "-m", "immediate", "-w", "stop"], root);
+    }
+    try {
+      Deno.removeSync(dir, { recursive: true });
+    } catch { /* another process may be reaping it too */ }
+  }
+}
+
 async function startCluster(): Promise<Cluster> {
   const bindir = findBinDir();
   const root = Deno.uid() === 0;
-  const dir = Deno.makeTempDirSync({ prefix: "pgai-test-pg-" });
+  reapOrphanClusters(bindir, root);
+  const dir = Deno.makeTempDirSync({ prefix: CLUSTER_PREFIX });
+  Deno.writeTextFileSync(`${dir}/owner.pid`, String(Deno.pid));
   if (root) new Deno.Command("chown", { args: ["-R", "postgres:", dir] }).outputSync();
   const data = `${dir}/data`;
   const init = run(`${bindir}/initdb`, [

@@ -100,11 +100,19 @@ export class QueueStatements {
         return `, ${c.send}(l.${ident(a.attname)}::${c.type}) as pgai_pk_${i}`;
       }).join("")
       : "";
+    // Lateral subqueries and ctid arrays keep every step on the indexes whatever the planner's
+    // statistics say (queue and store tables grow from empty during a backfill, unanalyzed).
+    const targetName = target ? qualified(target.schema, target.table) : "";
     const deleteEmbeddings = target
       ? `, deleted_embeddings as (
-    delete from ${qualified(target.schema, target.table)} as t
-     using locked_items as l
-     where l.locked and ${join("t", "l")}
+    delete from ${targetName} as t
+     where t.ctid = any (array(
+       select e.ctid
+         from locked_items as l
+        cross join lateral (
+          select x.ctid from ${targetName} as x where ${join("x", "l")} offset 0
+        ) as e
+        where l.locked))
   )`
       : "";
     return `with selected_rows as (
@@ -121,12 +129,14 @@ export class QueueStatements {
              group by ${pkList}
              order by ${pkList}) as ids
   ), queue_rows as (
-    select q.ctid as row_id
-      from ${queue} as q
-      join locked_items as l on l.locked and ${join("q", "l")}
-       for update of q skip locked
+    select r.row_id
+      from locked_items as l
+     cross join lateral (
+       select q.ctid as row_id from ${queue} as q where ${join("q", "l")} for update skip locked
+     ) as r
+     where l.locked
   ), deleted_rows as (
-    delete from ${queue} as w using queue_rows as r where w.ctid = r.row_id
+    delete from ${queue} as w where w.ctid = any (array(select row_id from queue_rows))
   )${deleteEmbeddings}
   select (select count(*) from selected_rows)::int4 as pgai_selected,
          l.locked as pgai_locked,

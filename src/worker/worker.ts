@@ -63,6 +63,8 @@ export interface WorkerOptions {
   env?: Record<string, string | undefined>;
   /** Seconds the in-flight batch may take to finish after a stop request. Default 10. */
   shutdownTimeout?: number;
+  /** Seconds between heartbeats. Default: the poll interval, kept within 5..60 seconds. */
+  heartbeatInterval?: number;
 }
 
 /** A handled error: its message is what pgai logs and `run()` returns in exit-on-error mode. */
@@ -121,10 +123,9 @@ export class Worker {
     this.#pollInterval = Math.max(0, options.pollInterval ?? 60);
     this.#exitOnError = options.exitOnError ?? (options.once ?? false);
     this.#env = options.env ?? Deno.env.toObject();
-    const beat = Math.min(
-      HEARTBEAT_MAX_SECONDS,
-      Math.max(HEARTBEAT_MIN_SECONDS, this.#pollInterval),
-    );
+    const beat = options.heartbeatInterval ??
+      Math.min(HEARTBEAT_MAX_SECONDS, Math.max(HEARTBEAT_MIN_SECONDS, this.#pollInterval));
+    if (!(beat > 0)) throw new RangeError(`heartbeatInterval must be positive, got ${beat}`);
     this.#tracking = new WorkerTracking({
       dbUrl: options.dbUrl,
       heartbeatInterval: beat,

@@ -33,9 +33,10 @@ export function eventsSince(mark: number): LogEvent[] {
   return logEvents.slice(mark);
 }
 
-/** A test database with pgai 0.12.1 installed. */
+/** A test database with pgai 0.12.1 installed; its sessions use the UTC time zone. */
 export async function pgaiDatabase(label: string): Promise<TestDatabase> {
   const db = await testDatabase(label);
+  await db.sql.unsafe(`alter database "${db.name}" set timezone to 'UTC'`);
   await install(db.sql);
   return db;
 }

@@ -319,6 +319,41 @@ Deno.test("executors failing alike (broken store table) leave one error row and 
   assert.equal(await count(sql, `ai._vectorizer_q_${id}`), 3);
 });
 
+Deno.test("composite, text, uuid and timestamptz primary keys are stored and locked like pgai's", async () => {
+  await sql`create table keyed_docs (
+    tenant uuid, slug text, at timestamptz, title text, body text, primary key (slug, tenant, at))`;
+  await sql`insert into keyed_docs values
+    ('6f1c2c7e-1111-4a5b-9c0d-000000000001', 'a b', '2024-01-02 03:04:05+00', 'x', 'first'),
+    ('6f1c2c7e-1111-4a5b-9c0d-000000000002', 'ü"q', '1999-12-31 23:59:59.5+05:30', 'y', 'second')`;
+  const id = await createVectorizer(sql, {
+    table: "keyed_docs",
+    baseUrl: openai.url,
+    formatting: "ai.formatting_python_template('$slug @ $at $loading_retries: $chunk')",
+  });
+  assert.equal(
+    await new Worker({ dbUrl: db.url, once: true, vectorizerIds: [id], env }).run(),
+    undefined,
+  );
+  const rows = await sql<{ tenant: string; slug: string; at: Date; chunk: string }[]>`
+    select s.tenant::text as tenant, s.slug, s.at, s.chunk from keyed_docs_embedding_store s
+     order by s.slug`;
+  assert.deepEqual(rows.map((r) => [r.tenant, r.slug, r.at.toISOString(), r.chunk]), [
+    [
+      "6f1c2c7e-1111-4a5b-9c0d-000000000001",
+      "a b",
+      "2024-01-02T03:04:05.000Z",
+      "a b @ 2024-01-02 03:04:05+00:00 0: first",
+    ],
+    [
+      "6f1c2c7e-1111-4a5b-9c0d-000000000002",
+      'ü"q',
+      "1999-12-31T18:29:59.500Z",
+      'ü"q @ 1999-12-31 18:29:59.500000+00:00 0: second',
+    ],
+  ]);
+  assert.equal(await count(sql, `ai._vectorizer_q_${id}`), 0);
+});
+
 Deno.test("a bad template fails the batch with pgai's error and keeps the queue", async () => {
   await sql`create table tmpl (id int primary key, title text, body text)`;
   await sql`insert into tmpl select g, 't' || g, 'text ' || g from generate_series(1, 4) g`;

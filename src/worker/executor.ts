@@ -38,7 +38,7 @@ const log = getLogger("worker");
 /** Seconds between progress lines of a long-running vectorizer. */
 const PROGRESS_EVERY_MS = 10_000;
 /** Batches in a row that found only keys locked by others before an executor gives up. */
-const MAX_CONTENDED_BATCHES = 20;
+const MAX_CONTENDED_BATCHES = 5;
 /** Executors of a vectorizer whose concurrency is not configured, once its queue is busy. */
 const AUTO_EXECUTORS = 2;
 /** Batches in a row whose rows all failed before an executor stops (a brake for bad configs). */

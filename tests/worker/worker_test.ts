@@ -354,6 +354,43 @@ Deno.test("composite, text, uuid and timestamptz primary keys are stored and loc
   assert.equal(await count(sql, `ai._vectorizer_q_${id}`), 0);
 });
 
+Deno.test("batches of deleted rows do not end the run early; keys another worker holds are left to it", async () => {
+  await sql`create table churn (id int primary key, title text, body text)`;
+  const id = await createVectorizer(sql, { table: "churn", baseUrl: openai.url, batchSize: 10 });
+  const queue = `ai._vectorizer_q_${id}`;
+  // 30 queued keys whose rows are gone (pgai's executor stops after the first such batch) ...
+  await sql.unsafe(`insert into ${queue} (id) select g from generate_series(1001, 1030) g`);
+  // ... then real rows, one of them also queued twice and held by another worker.
+  await sql`insert into churn select g, 'c' || g, 'churn text ' || g from generate_series(1, 5) g`;
+  await sql.unsafe(`insert into ${queue} (id) values (3)`);
+  const other = await db.sql.reserve();
+  try {
+    await other`begin`;
+    await other`select pg_advisory_xact_lock(${id}, hashtext(concat_ws('|', 'id', 3)))`;
+    const error = await new Worker({ dbUrl: db.url, once: true, vectorizerIds: [id], env }).run();
+    assert.equal(error, undefined);
+    const stored = await storedChunks(sql, "churn_embedding_store");
+    assert.deepEqual(stored.map((s) => s.id), [1, 2, 4, 5]);
+    const left = await sql.unsafe(`select id from ${queue} order by id`);
+    assert.deepEqual([...left], [{ id: 3 }, { id: 3 }], "the held key stays queued");
+  } finally {
+    await other`rollback`;
+    other.release();
+  }
+  assert.equal(
+    await new Worker({ dbUrl: db.url, once: true, vectorizerIds: [id], env }).run(),
+    undefined,
+  );
+  assert.deepEqual((await storedChunks(sql, "churn_embedding_store")).map((s) => s.id), [
+    1,
+    2,
+    3,
+    4,
+    5,
+  ]);
+  assert.equal(await count(sql, queue), 0);
+});
+
 Deno.test("a bad template fails the batch with pgai's error and keeps the queue", async () => {
   await sql`create table tmpl (id int primary key, title text, body text)`;
   await sql`insert into tmpl select g, 't' || g, 'text ' || g from generate_series(1, 4) g`;

@@ -274,6 +274,23 @@ export class QueueStatements {
   }
 }
 
+/**
+ * Whether the queue holds a row a batch could take now (retry time reached). A cheap probe that
+ * lets the worker skip opening executor connections for idle vectorizers.
+ */
+export async function hasQueuedWork(
+  sql: postgres.Sql,
+  vectorizer: Vectorizer,
+  retries: boolean,
+): Promise<boolean> {
+  const queue = qualified(vectorizer.queueSchema, vectorizer.queueTable);
+  const filter = retries ? "where loading_retry_after is null or loading_retry_after < now()" : "";
+  const [row] = await sql.unsafe<{ found: boolean }[]>(
+    `select exists (select 1 from ${queue} ${filter}) as found`,
+  );
+  return row?.found === true;
+}
+
 const DECODER = new TextDecoder();
 
 function text(b: Uint8Array | null | undefined): string | null {

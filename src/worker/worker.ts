@@ -12,6 +12,8 @@
  * - the sleep between polls is at least one second, whatever the poll interval (§7.9);
  * - `stop()` / an AbortSignal drain gracefully: no new batches, the in-flight batch finishes or,
  *   after a deadline, is rolled back, then a final heartbeat is written (§7.14);
+ * - executors (and their connections) are only started for a vectorizer whose queue has rows
+ *   ready to take;
  * - an optional HTTP health endpoint reports liveness and readiness.
  */
 import type postgres from "postgres";
@@ -24,6 +26,7 @@ import {
   probeCatalog,
 } from "../db/catalog.ts";
 import { insertErrors, VECTORIZER_FAILED } from "../db/errors.ts";
+import { hasQueuedWork } from "../db/queue.ts";
 import { createEmbedder, type EmbeddingConfig, EmbeddingProviderError } from "../embedders/mod.ts";
 import { chunkText } from "../pipeline/chunking.ts";
 import { getLogger } from "../log.ts";
@@ -353,6 +356,10 @@ export class Worker {
       signal: this.#abort.signal,
     });
     log.info("running vectorizer", { vectorizer_id: id });
+    if (!await hasQueuedWork(control, vectorizer, features.loadingRetries)) {
+      log.info("finished processing vectorizer", { items: 0, chunks: 0, vectorizer_id: id });
+      return;
+    }
     try {
       await embedder.setup();
     } catch (e) {

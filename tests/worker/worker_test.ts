@@ -199,6 +199,13 @@ Deno.test("worker pulls a missing Ollama model before embedding", async () => {
     assert.equal(s.chunk, `o${s.id}: llama text ${s.id}`);
     assert.deepEqual(s.embedding, numbers(expectedVector(s.chunk, 8)));
   }
+  // With nothing queued, a poll neither starts executors nor calls the provider.
+  const requests = ollama.requests.length;
+  assert.equal(
+    await new Worker({ dbUrl: db.url, once: true, vectorizerIds: [id], env: {} }).run(),
+    undefined,
+  );
+  assert.equal(ollama.requests.length, requests);
 });
 
 Deno.test("provider 500s record one error row and keep the queue; 429 with Retry-After is absorbed", async () => {

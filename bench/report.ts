@@ -53,7 +53,12 @@ export interface Goal {
 export interface BenchReport {
   readonly schema: 1;
   readonly date: string;
-  readonly git: { readonly sha: string; readonly dirty: boolean };
+  readonly git: {
+    readonly sha: string;
+    readonly dirty: boolean;
+    /** Measured files with uncommitted changes. */
+    readonly dirtyFiles: readonly string[];
+  };
   readonly machine: Machine;
   readonly options: Record<string, unknown>;
   readonly scenarios: ScenarioResults;

@@ -215,11 +215,13 @@ async function main(args: readonly string[]): Promise<number> {
 
   const now = new Date();
   const sha = (await git("rev-parse", "--short", "HEAD")) || "unknown";
-  const dirty = (await git("status", "--porcelain", "--", "main.ts", "src")) !== "";
+  // Uncommitted changes of the measured code (the work tree is shared with other work).
+  const dirtyFiles = (await git("status", "--porcelain", "--", "main.ts", "src", "deno.json"))
+    .split("\n").filter(Boolean).map((line) => line.slice(3));
   const report: BenchReport = {
     schema: 1,
     date: now.toISOString(),
-    git: { sha, dirty },
+    git: { sha, dirty: dirtyFiles.length > 0, dirtyFiles },
     machine: await machineFacts(loadBefore),
     options: {
       rows: options.rows,

@@ -23,6 +23,8 @@ export interface QueueLayout {
   vectorizer: Vectorizer;
   /** Catalog has retry columns on the queue and a failed queue (feature `loadingRetries`). */
   retries: boolean;
+  /** Catalog has `ai.vectorizer.disabled` (feature `disabledColumn`). */
+  disabledColumn: boolean;
   /** Queue table columns (PK columns typed as in the source). */
   queueColumns: Map<string, ColumnInfo>;
   /** Table destination: target table and its columns; undefined for a column destination. */
@@ -45,6 +47,11 @@ export interface QueueItem {
 export interface FetchedBatch {
   /** Queue rows the batch saw (locked for us by `FOR UPDATE SKIP LOCKED`). */
   selected: number;
+  /**
+   * The vectorizer is disabled (or its row is gone): nothing was taken. pgai checks this with a
+   * query of its own before every batch; here the fetch does it.
+   */
+  disabled: boolean;
   /** Distinct keys whose advisory lock we got (their queue rows are now deleted). */
   items: QueueItem[];
 }
@@ -54,7 +61,8 @@ export function pkByAttnum(pk: readonly PkAttribute[]): PkAttribute[] {
   return [...pk].sort((a, b) => a.attnum - b.attnum);
 }
 
-const META_COLUMNS = 4; // pgai_selected, pgai_locked, pgai_missing, pgai_retries
+// pgai_selected, pgai_disabled, pgai_locked, pgai_missing, pgai_retries
+const META_COLUMNS = 5;
 
 /** The queue statements of one vectorizer, built once per executor. */
 export class QueueStatements {
@@ -78,7 +86,8 @@ export class QueueStatements {
   }
 
   #buildFetch(): string {
-    const { vectorizer: v, retries, target } = this.#layout;
+    const layout = this.#layout;
+    const { vectorizer: v, retries, target } = layout;
     const queue = qualified(v.queueSchema, v.queueTable);
     const source = qualified(v.sourceSchema, v.sourceTable);
     const pkList = this.#pk.map((a) => ident(a.attname)).join(", ");
@@ -91,9 +100,13 @@ export class QueueStatements {
       v.sourcePk.map((a) => `${left}.${ident(a.attname)} = ${right}.${ident(a.attname)}`).join(
         " and ",
       );
-    const retryFilter = retries
-      ? "where loading_retry_after is null or loading_retry_after < now()"
-      : "";
+    const conditions = [];
+    if (retries) conditions.push("(loading_retry_after is null or loading_retry_after < now())");
+    const disabled = layout.disabledColumn
+      ? "coalesce((select v.disabled from ai.vectorizer as v where v.id = $2::int4), true)"
+      : "false";
+    if (layout.disabledColumn) conditions.push(`not ${disabled}`);
+    const where = conditions.length > 0 ? `where ${conditions.join(" and ")}` : "";
     const sends = target
       ? this.#pk.map((a, i) => {
         const c = requireColumn(target.columns, a.attname, qualified(target.schema, target.table));
@@ -118,7 +131,7 @@ export class QueueStatements {
     return `with selected_rows as (
     select ${pkList}${retries ? ", loading_retries" : ""}
       from ${queue}
-      ${retryFilter}
+      ${where}
      limit $1
        for update skip locked
   ), locked_items as (
@@ -139,6 +152,7 @@ export class QueueStatements {
     delete from ${queue} as w where w.ctid = any (array(select row_id from queue_rows))
   )${deleteEmbeddings}
   select (select count(*) from selected_rows)::int4 as pgai_selected,
+         ${disabled} as pgai_disabled,
          l.locked as pgai_locked,
          (src.${ident(this.#pk[0]!.attname)} is null) as pgai_missing,
          l.loading_retries::int4 as pgai_retries${sends},
@@ -166,8 +180,9 @@ export class QueueStatements {
 
   #decode(rows: (Uint8Array | null)[][], meta: { name: string; type: number }[]): FetchedBatch {
     const first = rows[0];
-    if (!first) return { selected: 0, items: [] };
+    if (!first) return { selected: 0, disabled: false, items: [] };
     const selected = Number(text(first[0]) ?? 0);
+    const disabled = text(first[1]) === "t";
     const sendCount = this.#layout.target ? this.#pk.length : 0;
     const sourceStart = META_COLUMNS + sendCount;
     // The row a template sees: the source columns, with the queue's loading_retries (retries
@@ -187,9 +202,9 @@ export class QueueStatements {
     });
     const items: QueueItem[] = [];
     for (const r of rows) {
-      if (text(r[1]) !== "t") continue; // no locked item (only the count row)
-      const retries = Number(text(r[3]) ?? 0);
-      const missing = text(r[2]) === "t";
+      if (text(r[2]) !== "t") continue; // no locked item (only the count row)
+      const retries = Number(text(r[4]) ?? 0);
+      const missing = text(r[3]) === "t";
       const pkBinary: Uint8Array[] = [];
       for (let k = 0; k < sendCount; k++) pkBinary.push(decodeByteaHex(text(r[META_COLUMNS + k])!));
       if (missing) {
@@ -205,7 +220,7 @@ export class QueueStatements {
         pkBinary,
       });
     }
-    return { selected, items };
+    return { selected, disabled, items };
   }
 
   #pkCasts(offset = 0): string {

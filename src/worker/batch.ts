@@ -56,6 +56,8 @@ export interface BatchContext {
   signal: AbortSignal;
   /** Called whenever the batch makes progress (for the health endpoint). */
   onActivity?: () => void;
+  /** Records the batch's successes in the transaction, sent together with the COMMIT. */
+  recordProgress?: (sql: postgres.Sql, succeeded: number) => Promise<void>;
   /**
    * Keys that failed earlier in this run. Without retry columns (extension-era catalogs) a
    * re-queued row comes straight back; such rows are put back untouched until the next run.
@@ -76,6 +78,8 @@ export interface RowFailure {
 export interface BatchOutcome {
   /** Queue rows the fetch saw. */
   selected: number;
+  /** The vectorizer is disabled: nothing was taken. */
+  disabled: boolean;
   /** Distinct keys taken from the queue. */
   items: number;
   /** Keys whose source row no longer exists. */
@@ -108,20 +112,42 @@ interface RowWork {
   vectors: Float32Array[];
 }
 
-/** Runs one batch in a transaction on `sql`. Throws {@link BatchFailure} after rolling back. */
+/**
+ * Runs one batch in a transaction on `sql`, the executor's own single-connection client.
+ * Throws {@link BatchFailure} after rolling back.
+ */
 export async function runBatch(sql: postgres.Sql, ctx: BatchContext): Promise<BatchOutcome> {
+  let open = false;
   try {
-    return await sql.begin((tx) => processBatch(tx, ctx)) as BatchOutcome;
+    await sql.unsafe("begin");
+    open = true;
+    const outcome = await processBatch(sql as unknown as postgres.TransactionSql, ctx);
+    const succeeded = succeededRows(outcome);
+    // Progress and COMMIT go out together: one round trip instead of two transactions.
+    const [, commit] = await Promise.all([
+      succeeded > 0 && ctx.recordProgress ? ctx.recordProgress(sql, succeeded) : undefined,
+      sql.unsafe("commit"),
+    ]);
+    open = false;
+    if (commit.command !== "COMMIT") throw new Error("the batch transaction was rolled back");
+    return outcome;
   } catch (e) {
+    if (open) await sql.unsafe("rollback").catch(() => {});
     if (e instanceof BatchFailure || ctx.signal.aborted) throw e;
     throw new BatchFailure(batchErrorRecord(ctx, e), e);
   }
+}
+
+/** Rows a committed batch handled successfully (not failed, not put back). */
+export function succeededRows(o: BatchOutcome): number {
+  return o.items - o.failures.length - o.deferred;
 }
 
 async function processBatch(tx: postgres.TransactionSql, ctx: BatchContext): Promise<BatchOutcome> {
   const fetched = await ctx.queue.fetch(tx, ctx.batchSize);
   const outcome: BatchOutcome = {
     selected: fetched.selected,
+    disabled: fetched.disabled,
     items: fetched.items.length,
     missing: 0,
     embedded: 0,

@@ -27,6 +27,7 @@ import {
   type BatchOutcome,
   type Destination,
   runBatch,
+  succeededRows,
 } from "./batch.ts";
 import { batchSize, type Vectorizer } from "./config.ts";
 import { Formatter } from "./formatter.ts";
@@ -137,17 +138,16 @@ async function runExecutor(options: VectorizerRunOptions, state: RunState, index
     let contended = 0;
     let failedInRow = 0;
     while (!options.stopSignal.aborted && !state.failed) {
-      if (options.features.disabledColumn && await isDisabled(sql, v.id)) {
-        log.info("vectorizer is disabled, stopping", { vectorizer_id: v.id });
-        break;
-      }
       const started = performance.now();
       const outcome = await runBatch(sql, ctx);
       options.onActivity?.();
       record(options, state, outcome, performance.now() - started, index);
       // Successes exclude rows that failed or were put back (pgai counts them, §7.15).
-      const succeeded = outcome.items - outcome.failures.length - outcome.deferred;
-      if (succeeded > 0) await options.tracking.progress(sql, v.id, succeeded);
+      options.tracking.countSuccesses(succeededRows(outcome));
+      if (outcome.disabled) {
+        log.info("vectorizer is disabled, stopping", { vectorizer_id: v.id });
+        break;
+      }
       await reportProgress(options, state);
       if (outcome.selected === 0) break; // queue drained (or every row is held by others)
       if (outcome.items === 0) {
@@ -202,6 +202,7 @@ async function prepare(
 ): Promise<BatchContext> {
   const v = options.vectorizer;
   const retries = options.features.loadingRetries;
+  const disabledColumn = options.features.disabledColumn;
   const queueColumns = await tableColumns(sql, v.queueSchema, v.queueTable);
   const dest = v.config.destination;
   let destination: Destination;
@@ -209,7 +210,7 @@ async function prepare(
   if (dest.implementation === "table") {
     const columns = await tableColumns(sql, dest.target_schema, dest.target_table);
     const target = { schema: dest.target_schema, table: dest.target_table, columns };
-    queue = new QueueStatements({ vectorizer: v, retries, queueColumns, target });
+    queue = new QueueStatements({ vectorizer: v, retries, disabledColumn, queueColumns, target });
     destination = {
       kind: "table",
       store: new TableStore(v, dest.target_schema, dest.target_table, columns),
@@ -217,7 +218,7 @@ async function prepare(
     };
   } else {
     const sourceColumns = await tableColumns(sql, v.sourceSchema, v.sourceTable);
-    queue = new QueueStatements({ vectorizer: v, retries, queueColumns });
+    queue = new QueueStatements({ vectorizer: v, retries, disabledColumn, queueColumns });
     destination = {
       kind: "column",
       store: new ColumnStore(v, dest.embedding_column, sourceColumns),
@@ -233,17 +234,9 @@ async function prepare(
     failedKeys: state.failedKeys,
     batchSize: batchSize(v.config),
     signal: options.abortSignal,
+    recordProgress: (conn, n) => options.tracking.progress(conn, v.id, n),
     ...(options.onActivity ? { onActivity: options.onActivity } : {}),
   };
-}
-
-async function isDisabled(sql: postgres.Sql, id: number): Promise<boolean> {
-  const [row] = await sql.unsafe<{ disabled: boolean }[]>(
-    "select disabled from ai.vectorizer where id = $1::int4",
-    [id],
-  );
-  if (!row) throw new Error("vectorizer row not found");
-  return row.disabled;
 }
 
 function record(

@@ -76,16 +76,17 @@ export class WorkerTracking {
 
   /**
    * Records a successful batch for a vectorizer (`ai._worker_progress(id, vid, n, NULL)`) on the
-   * given connection, in its own transaction. Counts the items for the next heartbeat.
+   * given connection: inside the batch's transaction, just before its COMMIT, so that both travel
+   * together (pgai uses a transaction of its own). Count the items with {@link countSuccesses}
+   * once the batch is committed.
    */
   async progress(sql: postgres.Sql, vectorizerId: number, items: number): Promise<void> {
-    this.#successes += items;
     if (!this.enabled) return;
     await sql.unsafe("select ai._worker_progress($1::uuid, $2::int4, $3::int4, null)", [
       this.#id,
       vectorizerId,
       items,
-    ]);
+    ], { prepare: true });
   }
 
   /**

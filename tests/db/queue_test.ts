@@ -45,13 +45,19 @@ const notes = await loadVectorizer(2);
 async function statementsFor(v: Vectorizer, sql: postgres.Sql = db.sql): Promise<QueueStatements> {
   const queueColumns = await tableColumns(sql, v.queueSchema, v.queueTable);
   if (v.config.destination.implementation !== "table") {
-    return new QueueStatements({ vectorizer: v, retries: features.loadingRetries, queueColumns });
+    return new QueueStatements({
+      vectorizer: v,
+      retries: features.loadingRetries,
+      disabledColumn: features.disabledColumn,
+      queueColumns,
+    });
   }
   const { target_schema: schema, target_table: table } = v.config.destination;
   const columns = await tableColumns(sql, schema, table);
   return new QueueStatements({
     vectorizer: v,
     retries: features.loadingRetries,
+    disabledColumn: features.disabledColumn,
     queueColumns,
     target: { schema, table, columns },
   });
@@ -150,8 +156,23 @@ Deno.test("queue: a deleted source row is reported as missing and consumed", asy
 Deno.test("queue: an empty queue yields nothing", async () => {
   await db.sql`delete from ai._vectorizer_q_1`;
   await db.sql.begin(async (tx) => {
-    assert.deepEqual(await q.fetch(tx, 10), { selected: 0, items: [] });
+    assert.deepEqual(await q.fetch(tx, 10), { selected: 0, disabled: false, items: [] });
   });
+});
+
+Deno.test("queue: a disabled vectorizer takes nothing and says so", async () => {
+  await db.sql`delete from ai._vectorizer_q_1`;
+  await db.sql`insert into ai._vectorizer_q_1 (a, b) values (1, 'k1')`;
+  await db.sql`update ai.vectorizer set disabled = true where id = 1`;
+  try {
+    await db.sql.begin(async (tx) => {
+      assert.deepEqual(await q.fetch(tx, 10), { selected: 0, disabled: true, items: [] });
+    });
+    const [n] = await db.sql`select count(*)::int as n from ai._vectorizer_q_1`;
+    assert.equal(n!.n, 1);
+  } finally {
+    await db.sql`update ai.vectorizer set disabled = false where id = 1`;
+  }
 });
 
 Deno.test("queue: requeue sets pgai's linear backoff, park fills the failed queue", async () => {

@@ -85,6 +85,26 @@ Deno.test("an AbortSignal stops the worker; the in-flight batch finishes, no new
   assert.equal(server.embedRequests.length, 1);
 });
 
+Deno.test("disabling a vectorizer mid-run stops its executor after the current batch", async () => {
+  await using server = startOpenAIServer({ apiKey: KEY, latencyMs: 500 });
+  await table("toggled", 9);
+  const id = await createVectorizer(sql, { table: "toggled", baseUrl: server.url, batchSize: 3 });
+  const mark = logEvents.length;
+  const running = new Worker({
+    dbUrl: db.url,
+    once: true,
+    concurrency: 1,
+    vectorizerIds: [id],
+    env,
+  }).run();
+  await waitFor("the first embedding request", () => server.embedRequests.length > 0);
+  await sql`update ai.vectorizer set disabled = true where id = ${id}`;
+  assert.equal(await running, undefined);
+  assert.equal(await count(sql, "toggled_embedding_store"), 3);
+  assert.equal(await count(sql, `ai._vectorizer_q_${id}`), 6);
+  assert.ok(eventsSince(mark).some((e) => e.event === "vectorizer is disabled, stopping"));
+});
+
 Deno.test("a batch still running at the shutdown deadline is rolled back, leaving the queue intact", async () => {
   await using server = startOpenAIServer({ apiKey: KEY, latencyMs: 30_000 });
   await table("stuck", 4);

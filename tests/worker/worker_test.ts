@@ -398,6 +398,27 @@ Deno.test("batches of deleted rows do not end the run early; keys another worker
   assert.equal(await count(sql, queue), 0);
 });
 
+Deno.test("a store write that fails (dimension mismatch) rolls the whole batch back", async () => {
+  await sql`create table dims (id int primary key, title text, body text)`;
+  await sql`insert into dims select g, 'd' || g, 'text ' || g from generate_series(1, 4) g`;
+  const id = await createVectorizer(sql, { table: "dims", baseUrl: openai.url });
+  await sql`drop view dims_embedding`;
+  await sql`alter table dims_embedding_store alter column embedding type vector(4)`;
+  const before = (await errorRows(sql)).length;
+  const error = await new Worker({ dbUrl: db.url, once: true, vectorizerIds: [id], env }).run();
+  assert.ok(error instanceof Error);
+  const errors = (await errorRows(sql)).slice(before);
+  assert.deepEqual(errors.map((e) => [e.message, e.details]), [[
+    "vectorizer failed with unexpected error",
+    { error_reason: "expected 4 dimensions, not 8" },
+  ]]);
+  assert.equal(await count(sql, `ai._vectorizer_q_${id}`), 4, "the queue rows are back");
+  assert.equal(await count(sql, "dims_embedding_store"), 0);
+  const [progress] = await sql`select success_count from ai.vectorizer_worker_progress
+    where vectorizer_id = ${id}`;
+  assert.equal(progress!.success_count, 0, "no progress recorded for a rolled-back batch");
+});
+
 Deno.test("a bad template fails the batch with pgai's error and keeps the queue", async () => {
   await sql`create table tmpl (id int primary key, title text, body text)`;
   await sql`insert into tmpl select g, 't' || g, 'text ' || g from generate_series(1, 4) g`;

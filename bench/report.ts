@@ -136,7 +136,7 @@ export function evaluateGoals(s: ScenarioResults): Goal[] {
       "<= 100 MiB",
       "MiB",
       s.backfill,
-      backfill?.worker.peakRssMiB,
+      backfill?.peakRssMiB,
       (x) => x <= 100,
     ),
     goal(
@@ -189,6 +189,18 @@ function workerLines(label: string, r: WorkerRun, perRow = true): string[] {
   ];
 }
 
+function baselineLines(run: BaselineRun | undefined): string[] {
+  if (!run) return [];
+  return [
+    `  ${"baseline".padEnd(9)} ${n(run.rowsPerSecond).padStart(7)} rows/s  ${
+      n(run.chunksPerSecond).padStart(7)
+    } chunks/s  wall ${sec(run.wallMs)}`,
+    `  ${"".padEnd(9)} ${
+      cpuLine(undefined, run.postgresCpuMs, run.providerCpuMs)
+    }, benchmark process ${sec(run.clientCpuMs)}, load ${run.loadAverage}`,
+  ];
+}
+
 function failedLines(name: string, r: string | { ok: boolean; problems: readonly string[] }) {
   if (typeof r === "string") return [`${name}: FAILED: ${r}`];
   return r.ok ? [] : r.problems.map((p) => `  FAILED: ${p}`);
@@ -212,25 +224,25 @@ export function summary(report: BenchReport): string {
     out.push(
       `backfill: ${n(b.rows)} rows of ~${n(b.averageRowLength)} characters, ${
         n(b.worker.chunks)
-      } chunks, default settings`,
-      ...workerLines("worker", b.worker),
-      ...[["before", b.baseline.before], ["after", b.baseline.after]].flatMap(([when, r]) => {
-        const run = r as BaselineRun;
-        return [
-          `  ${`baseline`.padEnd(9)} ${n(run.rowsPerSecond).padStart(7)} rows/s  ${
-            n(run.chunksPerSecond).padStart(7)
-          } chunks/s  wall ${sec(run.wallMs)} (${when} the worker, load ${run.loadAverage})`,
-          `  ${"".padEnd(9)} ${
-            cpuLine(undefined, run.postgresCpuMs, run.providerCpuMs)
-          }, benchmark process ${sec(run.clientCpuMs)}`,
-        ];
-      }),
-      `  ${"ratio".padEnd(9)} ${n(b.ratio * 100, 1)}% of the baseline's mean ${
-        n(b.baseline.rowsPerSecond)
-      } rows/s (${b.baseline.pipelines} connections, binary COPY); stores identical: ${
+      } chunks, default settings; baseline: ${b.baseline.pipelines} connections, binary COPY`,
+      ...baselineLines(b.baseline.runs[0]),
+    );
+    b.rounds.forEach((r, i) => {
+      out.push(
+        ...workerLines(b.rounds.length > 1 ? `worker ${i + 1}` : "worker", r.worker),
+        `  ${"".padEnd(9)} ${n(r.ratio * 100, 1)}% of the baselines around it (${
+          n(r.baselineRowsPerSecond)
+        } rows/s)`,
+        ...baselineLines(b.baseline.runs[i + 1]),
+      );
+    });
+    out.push(
+      `  ${"ratio".padEnd(9)} ${n(b.ratio * 100, 1)}%${
+        b.rounds.length > 1 ? ` (median of ${b.rounds.length} rounds)` : ""
+      }; stores identical: ${
         b.storeDifferences === 0 ? "yes" : `no (${b.storeDifferences} rows differ)`
       }`,
-      ...b.problems.filter((p) => !b.worker.problems.includes(p)).map((p) => `  FAILED: ${p}`),
+      ...b.problems.filter((p) => !/^round \d+: /.test(p)).map((p) => `  FAILED: ${p}`),
       "",
     );
   }

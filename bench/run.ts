@@ -26,6 +26,8 @@ const USAGE = `Usage: deno task bench [OPTIONS]
 
 Options:
   --rows N              rows of the backfill (default 20000)
+  --repeat N            worker runs of the backfill, each between two baseline runs; the
+                        median ratio counts (default 3)
   --scaling-rows N      rows of each scaling run (default 2000)
   --startup-runs N      runs of each start-up measurement (default 15)
   --only LIST           comma-separated subset of: ${SCENARIOS.join(", ")}
@@ -44,6 +46,7 @@ class UsageError extends Error {
 
 interface Options {
   rows: number;
+  repeat: number;
   scalingRows: number;
   startupRuns: number;
   only: ScenarioName[] | undefined;
@@ -56,6 +59,7 @@ interface Options {
 function parseOptions(args: readonly string[]): Options {
   const options: Options = {
     rows: 20_000,
+    repeat: 3,
     scalingRows: 2_000,
     startupRuns: 15,
     only: undefined,
@@ -81,6 +85,9 @@ function parseOptions(args: readonly string[]): Options {
     switch (arg) {
       case "--rows":
         options.rows = count(i++, arg);
+        break;
+      case "--repeat":
+        options.repeat = count(i++, arg);
         break;
       case "--scaling-rows":
         options.scalingRows = count(i++, arg);
@@ -173,6 +180,7 @@ async function main(args: readonly string[]): Promise<number> {
   const providers = new Map<number, Promise<ProviderProcess>>();
   const ctx: BenchContext = {
     rows: options.rows,
+    backfillRounds: options.repeat,
     scalingRows: options.scalingRows,
     startupRuns: options.startupRuns,
     ...(options.workerLogLevel ? { workerLogLevel: options.workerLogLevel } : {}),
@@ -225,6 +233,7 @@ async function main(args: readonly string[]): Promise<number> {
     machine: await machineFacts(loadBefore),
     options: {
       rows: options.rows,
+      repeat: options.repeat,
       scalingRows: options.scalingRows,
       startupRuns: options.startupRuns,
       only: options.only ?? null,

@@ -42,6 +42,8 @@ import {
 export interface BenchContext {
   /** Rows of the backfill. */
   readonly rows: number;
+  /** Worker runs of the backfill (each between two baseline runs). */
+  readonly backfillRounds: number;
   /** Rows of each scaling run. */
   readonly scalingRows: number;
   /** Runs of each start-up measurement. */
@@ -186,26 +188,37 @@ export interface BaselineRun {
   readonly loadAverage: number;
 }
 
+/** One worker run of the backfill, between two baseline runs. */
+export interface BackfillRound {
+  readonly worker: WorkerRun;
+  /** Mean rows/s of the baseline runs just before and just after it. */
+  readonly baselineRowsPerSecond: number;
+  /** Worker rows/s (processing) over {@link baselineRowsPerSecond}. */
+  readonly ratio: number;
+}
+
 /** Figures of the backfill scenario. */
 export interface BackfillResult {
   readonly rows: number;
   readonly averageRowLength: number;
+  /** The round with the median ratio (the only one without `--repeat`). */
   readonly worker: WorkerRun;
   readonly baseline: {
     readonly pipelines: number;
     readonly batchRows: number;
-    /** Run before the worker, into its own table. */
-    readonly before: BaselineRun;
-    /** Run after the worker, into its own table (compared with the worker's store). */
-    readonly after: BaselineRun;
-    /** Mean rows/s of the two runs: what the worker is compared with. */
+    /** Baseline runs in order: before the first worker run, then after each one. */
+    readonly runs: readonly BaselineRun[];
+    /** Mean rows/s of the baseline runs around the median round. */
     readonly rowsPerSecond: number;
-    readonly chunksPerSecond: number;
   };
-  /** Store rows that differ between the worker's and the baseline's tables (must be 0). */
+  /** Every worker run with the baselines around it. */
+  readonly rounds: readonly BackfillRound[];
+  /** Store rows that differ between the worker's and the last baseline's tables (must be 0). */
   readonly storeDifferences: number;
-  /** Worker rows/s (processing) over the baseline's mean rows/s. */
+  /** Median over the rounds of worker rows/s over the baseline rows/s around it. */
   readonly ratio: number;
+  /** Highest peak RSS of the worker runs. */
+  readonly peakRssMiB: number;
   readonly ok: boolean;
   readonly problems: readonly string[];
 }
@@ -248,8 +261,9 @@ async function measureBaseline(
 }
 
 /**
- * The backfill with default settings, between two baseline runs on the same data (the machine
- * is shared: their mean evens out load that changes during the scenario).
+ * The backfill with default settings, `ctx.backfillRounds` times, each worker run between two
+ * baseline runs on the same data (the machine is shared: comparing each run with the baselines
+ * just around it evens out load that changes during the scenario).
  */
 export async function backfill(ctx: BenchContext): Promise<BackfillResult> {
   const db = await freshDatabase("bench_backfill");
@@ -260,42 +274,60 @@ export async function backfill(ctx: BenchContext): Promise<BackfillResult> {
     const [len] = await db.sql<{ avg: number }[]>`
       select avg(length(body))::float8 as avg from public.bench_doc`;
     const v = await createVectorizer(db.sql, { table: "bench_doc", baseUrl: `${provider.url}/v1` });
-    ctx.say("backfill: baseline (before the worker)");
-    const before = await measureBaseline(db, v, provider, "bench_doc_baseline_before");
-    await db.sql`checkpoint`;
-    ctx.say(`backfill: baseline ${before.rowsPerSecond} rows/s; worker --once (default settings)`);
-    const worker = await runWorker(ctx, db, v, provider, [], "backfill");
-    ctx.say(
-      `backfill: worker ${worker.rowsPerSecond} rows/s, ${worker.peakRssMiB} MiB; baseline again`,
-    );
-    const after = await measureBaseline(db, v, provider, "bench_doc_baseline_after");
+    const problems: string[] = [];
+    const baselines: BaselineRun[] = [];
+    const rounds: BackfillRound[] = [];
+    const baseline = async (i: number) => {
+      const b = await measureBaseline(db, v, provider, `bench_doc_baseline_${i}`);
+      if (b.rows !== ctx.rows) problems.push(`baseline embedded ${b.rows} of ${ctx.rows} rows`);
+      baselines.push(b);
+      ctx.say(`backfill: baseline ${b.rowsPerSecond} rows/s`);
+    };
+    await baseline(0);
+    for (let i = 1; i <= ctx.backfillRounds; i++) {
+      if (i > 1) {
+        // Back to the state create_vectorizer left: every row queued, nothing stored.
+        await db.sql.unsafe(`truncate ${v.store}`);
+        await db.sql.unsafe(`insert into ${v.queue} (id) select id from public.bench_doc`);
+        await db.sql.unsafe(`vacuum (analyze) ${v.queue}`);
+      }
+      await db.sql`checkpoint`;
+      ctx.say(`backfill: worker --once (default settings), round ${i}/${ctx.backfillRounds}`);
+      const worker = await runWorker(ctx, db, v, provider, [], `backfill-${i}`);
+      problems.push(...worker.problems.map((p) => `round ${i}: ${p}`));
+      ctx.say(`backfill: worker ${worker.rowsPerSecond} rows/s, ${worker.peakRssMiB} MiB`);
+      await baseline(i);
+      const around = (baselines[i - 1]!.rowsPerSecond + baselines[i]!.rowsPerSecond) / 2;
+      rounds.push({
+        worker,
+        baselineRowsPerSecond: round(around),
+        ratio: round(worker.rowsPerSecond / around, 3),
+      });
+    }
     const differences = await storeDifferences(
       db.sql,
       v.store,
-      "public.bench_doc_baseline_after",
+      `public.bench_doc_baseline_${ctx.backfillRounds}`,
     );
-    const rowsPerSecond = (before.rowsPerSecond + after.rowsPerSecond) / 2;
-    const problems = [...worker.problems];
     if (differences !== 0) {
       problems.push(`${differences} store rows differ between the worker and the baseline`);
     }
-    for (const b of [before, after]) {
-      if (b.rows !== ctx.rows) problems.push(`baseline embedded ${b.rows} of ${ctx.rows} rows`);
-    }
+    const byRatio = [...rounds].sort((a, b) => a.ratio - b.ratio);
+    const middle = byRatio[(byRatio.length - 1) >> 1]!;
     return {
       rows: ctx.rows,
       averageRowLength: round(len?.avg ?? 0),
-      worker,
+      worker: middle.worker,
       baseline: {
         pipelines: BASELINE_PIPELINES,
         batchRows: BASELINE_BATCH_ROWS,
-        before,
-        after,
-        rowsPerSecond: round(rowsPerSecond),
-        chunksPerSecond: round((before.chunksPerSecond + after.chunksPerSecond) / 2),
+        runs: baselines,
+        rowsPerSecond: middle.baselineRowsPerSecond,
       },
+      rounds,
       storeDifferences: differences,
-      ratio: round(worker.rowsPerSecond / rowsPerSecond, 3),
+      ratio: round(median(rounds.map((r) => r.ratio)), 3),
+      peakRssMiB: Math.max(...rounds.map((r) => r.worker.peakRssMiB)),
       ok: problems.length === 0,
       problems,
     };

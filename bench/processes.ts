@@ -117,20 +117,38 @@ export function processCpuMs(pid: number): number | undefined {
  * CPU time used so far by a whole PostgreSQL cluster, ms: the postmaster (parent of `backendPid`)
  * with the children it has reaped, plus its live children. Differences between two readings give
  * the server's share of a run. Undefined when `/proc` does not show the server (another host).
+ *
+ * A backend's time moves into the postmaster's reaped-children total when it is reaped; a reading
+ * taken while a backend is exiting could miss it, so readings are repeated until the set of
+ * children is the same before and after the postmaster is read and none of them is a zombie.
  */
-export function clusterCpuMs(backendPid: number): number | undefined {
-  const backend = statFields(backendPid);
-  const postmaster = Number(backend?.[1]);
-  const main = statFields(postmaster);
-  if (main === undefined) return undefined;
-  let total = ticksToMs(main[11], main[12], main[13], main[14]);
-  for (const entry of Deno.readDirSync("/proc")) {
-    const pid = Number(entry.name);
-    if (!Number.isInteger(pid)) continue;
-    const f = statFields(pid);
-    if (f !== undefined && Number(f[1]) === postmaster) total += ticksToMs(f[11], f[12]);
+export async function clusterCpuMs(backendPid: number): Promise<number | undefined> {
+  const postmaster = Number(statFields(backendPid)?.[1]);
+  if (statFields(postmaster) === undefined) return undefined;
+  const children = () => {
+    const found = new Map<number, string[]>();
+    for (const entry of Deno.readDirSync("/proc")) {
+      const pid = Number(entry.name);
+      if (!Number.isInteger(pid)) continue;
+      const f = statFields(pid);
+      if (f !== undefined && Number(f[1]) === postmaster) found.set(pid, f);
+    }
+    return found;
+  };
+  for (let attempt = 0;; attempt++) {
+    const first = children();
+    const main = statFields(postmaster);
+    if (main === undefined) return undefined;
+    const second = children();
+    const stable = first.size === second.size && [...first.keys()].every((pid) => second.has(pid));
+    const exiting = [...second.values()].some((f) => f[0] === "Z" || f[0] === "X");
+    if ((stable && !exiting) || attempt >= 100) {
+      let total = ticksToMs(main[11], main[12], main[13], main[14]);
+      for (const f of second.values()) total += ticksToMs(f[11], f[12]);
+      return total;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 10));
   }
-  return total;
 }
 
 function readProc(pid: number): { hwmKiB: number; cpuMs: number } | undefined {

@@ -124,14 +124,14 @@ async function runWorker(
   if (ctx.workerLogLevel) args.push("--log-level", ctx.workerLogLevel);
   const loadAverage = Deno.loadavg()[0] ?? 0;
   const pgPid = await backendPid(db.sql);
-  const pgBefore = clusterCpuMs(pgPid);
+  const pgBefore = await clusterCpuMs(pgPid);
   const providerBefore = processCpuMs(provider.pid);
   const run = await runMeasured(Deno.execPath(), ["run", "-A", `${ROOT}/main.ts`, ...args], {
     env: { OPENAI_API_KEY: "bench-key" },
     markers: [RUNNING, FINISHED],
     timeoutMs: WORKER_TIMEOUT_MS,
   });
-  const pgAfter = clusterCpuMs(pgPid);
+  const pgAfter = await clusterCpuMs(pgPid);
   const providerAfter = processCpuMs(provider.pid);
   if (ctx.logDir) {
     await Deno.writeTextFile(`${ctx.logDir}/worker-${label}.log`, run.stdout + run.stderr);
@@ -235,7 +235,7 @@ async function measureBaseline(
   await db.sql`checkpoint`;
   const loadAverage = Deno.loadavg()[0] ?? 0;
   const pgPid = await backendPid(db.sql);
-  const pgBefore = clusterCpuMs(pgPid);
+  const pgBefore = await clusterCpuMs(pgPid);
   const providerBefore = processCpuMs(provider.pid);
   const clientBefore = processCpuMs(Deno.pid);
   const b = await runBaseline({
@@ -253,7 +253,7 @@ async function measureBaseline(
     wallMs: round(b.wallMs),
     rowsPerSecond: round(b.rows / (b.wallMs / 1000)),
     chunksPerSecond: round(b.chunks / (b.wallMs / 1000)),
-    postgresCpuMs: cpuDelta(pgBefore, clusterCpuMs(pgPid)),
+    postgresCpuMs: cpuDelta(pgBefore, await clusterCpuMs(pgPid)),
     providerCpuMs: cpuDelta(providerBefore, processCpuMs(provider.pid)),
     clientCpuMs: cpuDelta(clientBefore, processCpuMs(Deno.pid)),
     loadAverage: round(loadAverage, 2),

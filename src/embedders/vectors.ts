@@ -30,17 +30,16 @@ export function decodeBase64Embedding(base64: string, dtype: Base64Dtype): Float
 
 /** Decode base64 of little-endian float32 values. */
 export function decodeBase64Floats(base64: string): Float32Array {
-  const binary = atob(base64);
-  if (binary.length % 4 !== 0) {
+  // A fresh array, so its buffer starts at offset 0 and is aligned for a float32 view.
+  const bytes = Uint8Array.fromBase64(base64);
+  if (bytes.length % 4 !== 0) {
     throw new TypeError(
-      `base64 embedding has ${binary.length} bytes, not a whole number of float32 values`,
+      `base64 embedding has ${bytes.length} bytes, not a whole number of float32 values`,
     );
   }
-  const bytes = new Uint8Array(binary.length);
-  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
-  if (LITTLE_ENDIAN) return new Float32Array(bytes.buffer);
+  if (LITTLE_ENDIAN) return new Float32Array(bytes.buffer, 0, bytes.length / 4);
   const view = new DataView(bytes.buffer);
-  const out = new Float32Array(binary.length / 4);
+  const out = new Float32Array(bytes.length / 4);
   for (let i = 0; i < out.length; i++) out[i] = view.getFloat32(i * 4, true);
   return out;
 }

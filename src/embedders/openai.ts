@@ -11,7 +11,7 @@
 import OpenAI from "openai";
 import { getLogger } from "../log.ts";
 import { registerSecret } from "../secrets.ts";
-import { batchIndices } from "./batching.ts";
+import { batchIndices, type BatchRange } from "./batching.ts";
 import {
   type OpenAIEmbeddingConfig,
   optionalInt,
@@ -93,12 +93,7 @@ export class OpenAIEmbedder implements Embedder {
     const abort = combineSignals(this.#signal, signal);
     const client = this.#openClient();
     const inputs = this.#prepareInputs(documents);
-    const ranges = batchIndices(
-      inputs.map(estimateTokens),
-      OPENAI_MAX_CHUNKS,
-      OPENAI_MAX_TOKENS,
-      true,
-    );
+    const ranges = requestRanges(inputs);
     for (const [start, end] of ranges) {
       abort?.throwIfAborted();
       yield await this.#request(client, inputs.slice(start, end), abort);
@@ -232,6 +227,20 @@ export class OpenAIEmbedder implements Embedder {
     const message = error instanceof Error ? error.message : String(error);
     return new EmbeddingProviderError(this.implementation, message, { cause: error });
   }
+}
+
+/**
+ * pgai's split of the inputs into requests. When even 3 bytes per UTF-16 unit (an upper bound of
+ * the UTF-8 length) keeps the whole call within one request's limits, the exact estimates would
+ * give that same single request, so the bytes are not counted.
+ */
+function requestRanges(inputs: readonly string[]): BatchRange[] {
+  if (inputs.length <= OPENAI_MAX_CHUNKS) {
+    let units = 0;
+    for (const input of inputs) units += input.length;
+    if (units * 3 * 0.25 <= OPENAI_MAX_TOKENS) return [[0, inputs.length]];
+  }
+  return batchIndices(inputs.map(estimateTokens), OPENAI_MAX_CHUNKS, OPENAI_MAX_TOKENS, true);
 }
 
 /** Python's `str()` of a JSON value: strings unquoted, everything else as `repr()`. */

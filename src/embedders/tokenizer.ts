@@ -121,7 +121,10 @@ const PLAIN_TEXT = { allowedSpecial: new Set<string>(), disallowedSpecial: new S
  * without tokenizing.
  */
 export function truncateCl100k(text: string, maxTokens: number): Truncation {
-  if (utf8ByteLength(text) <= maxTokens) return { text, truncated: false };
+  // A UTF-16 unit is at most 3 UTF-8 bytes: short texts need no byte count either.
+  if (text.length * 3 <= maxTokens || utf8ByteLength(text) <= maxTokens) {
+    return { text, truncated: false };
+  }
   const { encoding, tokenBytes } = loadCl100k();
   let tokens = 0;
   let keptBytes = 0;

@@ -30,9 +30,14 @@ import {
 } from "./embedder.ts";
 import { blamesInput, EmbeddingProviderError, isRetryableStatus, pythonRepr } from "./errors.ts";
 import { estimateTokens, truncateCl100k } from "./tokenizer.ts";
-import { vectorsByIndex } from "./vectors.ts";
+import { batchDecoder, vectorsByIndex } from "./vectors.ts";
 
 const log = getLogger("embedders");
+
+/** The parts of an embeddings response body the embedder reads. */
+type EmbeddingResponse =
+  | { data?: { index?: number; embedding: unknown }[]; usage?: { prompt_tokens?: number } }
+  | null;
 
 /** Inputs per request accepted by the OpenAI embeddings API. */
 export const OPENAI_MAX_CHUNKS = 2048;
@@ -175,9 +180,13 @@ export class OpenAIEmbedder implements Embedder {
     }
     if (this.#user !== undefined) body.user = this.#user;
     body.encoding_format = "base64";
-    let response: OpenAI.CreateEmbeddingResponse;
+    let response: EmbeddingResponse;
     try {
-      response = await client.embeddings.create(body, signal ? { signal } : undefined);
+      // The raw response (the client has checked its status, with retries): the vectors are
+      // decoded here, all into one buffer, rather than the client's per-vector copies.
+      const raw = await client.embeddings.create(body, signal ? { signal } : undefined)
+        .asResponse();
+      response = await raw.json();
     } catch (error) {
       if (signal?.aborted) throw signal.reason;
       throw this.#providerError(error);
@@ -186,9 +195,14 @@ export class OpenAIEmbedder implements Embedder {
       provider: this.implementation,
       model: this.model,
       inputs: input.length,
-      prompt_tokens: response.usage?.prompt_tokens ?? null,
+      prompt_tokens: response?.usage?.prompt_tokens ?? null,
     });
-    return vectorsByIndex(this.implementation, response.data, input.length);
+    return vectorsByIndex(
+      this.implementation,
+      response?.data,
+      input.length,
+      batchDecoder(input.length),
+    );
   }
 
   /** pgai's text for an SDK error (Python openai's `str(exception)`). */

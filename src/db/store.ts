@@ -1,8 +1,8 @@
 /**
  * Writing embeddings to the vectorizer's destination (contract §3.5).
  *
- * Table destination: one binary COPY of `(pk columns, chunk_seq, chunk, embedding)` per batch,
- * like pgai (which sends one COPY per API response). Column destination: one UPDATE per batch that
+ * Table destination: one binary COPY of `(pk columns, chunk_seq, chunk, embedding)` per API
+ * response, like pgai, streamed with backpressure. Column destination: one UPDATE per batch that
  * sets the embedding column of every row, and clears it for rows whose content became empty or
  * NULL (pgai leaves the stale embedding there, §7.8).
  */
@@ -19,9 +19,13 @@ export class DestinationError extends RelationError {
   }
 }
 
+/** Bytes per CopyData message. */
+const COPY_PIECE = 256 << 10;
+
 /** Writes COPY data for a table destination. */
 export class TableStore {
   readonly #copySql: string;
+  readonly #discardSql: string;
 
   /**
    * @param columns the target table's columns (checked: PK columns, `chunk_seq int4`, `chunk`
@@ -51,14 +55,24 @@ export class TableStore {
       );
     }
     const cols = [...pk.map((a) => ident(a.attname)), "chunk_seq", "chunk", "embedding"];
+    const keys = pk.map((a, i) =>
+      `${ident(a.attname)} = $${i + 1}::${requireColumn(columns, a.attname, name).type}`
+    );
+    this.#discardSql = `delete from ${name} where ${keys.join(" and ")}`;
     this.#copySql = `copy ${name} (${cols.join(", ")}) from stdin with (format binary)`;
   }
 
   /**
-   * Streams a binary COPY payload (from {@link EmbeddingCopyEncoder}) in the caller's transaction.
-   * Resolves when the server has accepted every row; rejects with the server's error otherwise.
+   * Streams a binary COPY payload (from {@link EmbeddingCopyEncoder}) in the caller's transaction:
+   * one buffer, or pieces pulled one at a time as the socket drains (so a producer that encodes
+   * lazily never has the whole payload in memory). Resolves when the server has accepted every
+   * row; rejects with the server's error otherwise.
    */
-  async copy(tx: postgres.TransactionSql, data: Uint8Array): Promise<void> {
+  async copy(
+    tx: postgres.TransactionSql,
+    data: Uint8Array | Iterable<Uint8Array>,
+  ): Promise<void> {
+    const pieces = data instanceof Uint8Array ? split(data) : data[Symbol.iterator]();
     const query = tx.unsafe(this.#copySql);
     // npm:postgres 3.4.9 resolves the query with the writable stream as soon as COPY starts and
     // drops an error that arrives after the stream has ended (the stream never finishes). The
@@ -75,12 +89,39 @@ export class TableStore {
       fail = reject;
       stream.once("error", reject);
       stream.once("finish", resolve);
-      const piece = 1 << 20;
-      for (let o = 0; o < data.length; o += piece) {
-        stream.write(data.subarray(o, Math.min(data.length, o + piece)));
-      }
-      stream.end();
+      // Honour backpressure: the socket never holds more than a piece or two of the payload.
+      const pump = () => {
+        try {
+          for (let next = pieces.next(); !next.done; next = pieces.next()) {
+            if (!stream.write(next.value)) {
+              stream.once("drain", pump);
+              return;
+            }
+          }
+        } catch (e) {
+          stream.destroy(e instanceof Error ? e : new Error(String(e)));
+          return;
+        }
+        stream.end();
+      };
+      pump();
     });
+  }
+
+  /**
+   * Deletes the chunks of one source row written earlier in the caller's transaction (a row found
+   * to be at fault after part of it was stored). Returns the number of chunks deleted.
+   * @param pk PK values in text form, in attnum order
+   */
+  async discard(tx: postgres.TransactionSql, pk: readonly (string | null)[]): Promise<number> {
+    const result = await tx.unsafe(this.#discardSql, [...pk], { prepare: true });
+    return result.count;
+  }
+}
+
+function* split(data: Uint8Array): Generator<Uint8Array> {
+  for (let o = 0; o < data.length; o += COPY_PIECE) {
+    yield data.subarray(o, Math.min(data.length, o + COPY_PIECE));
   }
 }
 

@@ -33,14 +33,17 @@ function hexValue(c: number): number {
   throw new WireFormatError("invalid hex digit in bytea value");
 }
 
+const INITIAL_BUFFER = 1 << 16;
+
 const COPY_SIGNATURE = [0x50, 0x47, 0x43, 0x4f, 0x50, 0x59, 0x0a, 0xff, 0x0d, 0x0a, 0x00];
 
 /**
  * Builds a binary COPY stream of rows `(pk columns..., chunk_seq int4, chunk text, embedding
- * vector)`. Call {@link reset}, {@link addRow} for each chunk, then {@link finish}.
+ * vector)`. Call {@link reset}, {@link addRow} for each chunk (and {@link take} to send what is
+ * encoded so far), then {@link finish}.
  */
 export class EmbeddingCopyEncoder {
-  #buf = new Uint8Array(1 << 16);
+  #buf = new Uint8Array(INITIAL_BUFFER);
   #view = new DataView(this.#buf.buffer);
   #pos = 0;
   #rows = 0;
@@ -106,6 +109,21 @@ export class EmbeddingCopyEncoder {
     this.#view.setInt16(this.#pos, -1);
     this.#pos += 2;
     return this.#buf.subarray(0, this.#pos);
+  }
+
+  /** Bytes encoded since {@link reset} or the last {@link take}. */
+  get size(): number {
+    return this.#pos;
+  }
+
+  /**
+   * Returns a copy of the bytes encoded so far and empties the buffer; the stream goes on with
+   * the next {@link addRow}. Lets a large stream be sent in pieces with a small buffer.
+   */
+  take(): Uint8Array {
+    const out = this.#buf.slice(0, this.#pos);
+    this.#pos = 0;
+    return out;
   }
 
   #ensure(extra: number): void {

@@ -203,25 +203,40 @@ async function processBatch(tx: postgres.TransactionSql, ctx: BatchContext): Pro
   }
   ctx.onActivity?.();
 
-  const rejected = await embedRows(ctx, works);
-  failed.push(...rejected);
-  const rejectedItems = new Set(rejected.map((f) => f.item));
-  const stored = works.filter((w) => !rejectedItems.has(w.item));
-
-  if (ctx.destination.kind === "table") {
-    const enc = ctx.destination.encoder;
-    enc.reset();
-    for (const w of stored) {
-      for (let i = 0; i < w.chunks.length; i++) {
-        enc.addRow(w.item.pkBinary, i, w.chunks[i]!, w.vectors[i]!);
-      }
+  // Chunks are written as their vectors arrive: one COPY per API response, as pgai does, so a
+  // large batch (or one huge document) never holds all its vectors and COPY data at once.
+  const stored: RowWork[] = [];
+  const dest = ctx.destination;
+  const sink: ChunkSink = dest.kind === "table"
+    ? {
+      write: async (runs) => {
+        for (const { work, start, vectors } of runs) {
+          if (start + vectors.length === work.chunks.length) stored.push(work);
+          outcome.chunks += vectors.length;
+        }
+        await dest.store.copy(tx, copyPieces(dest.encoder, runs));
+      },
+      discard: async (work) => {
+        outcome.chunks -= await dest.store.discard(tx, work.item.pk);
+      },
     }
-    if (enc.rows > 0) await ctx.destination.store.copy(tx, enc.finish());
-    outcome.chunks = enc.rows;
-  } else {
-    // Chunking is `none` for a column destination: one chunk, one vector per row. Rows whose
-    // content became empty lose their (now stale) embedding.
-    await ctx.destination.store.update(tx, [
+    : {
+      // Chunking is `none` for a column destination: one chunk, one vector per row.
+      write: (runs) => {
+        for (const { work, vectors } of runs) {
+          work.vectors = vectors;
+          stored.push(work);
+        }
+        return Promise.resolve();
+      },
+      discard: () => Promise.resolve(),
+    };
+  const rejected = await embedRows(ctx, works, sink);
+  failed.push(...rejected);
+
+  if (dest.kind === "column") {
+    // Rows whose content became empty lose their (now stale) embedding.
+    await dest.store.update(tx, [
       ...stored.map((w) => ({ pk: w.item.pk, embedding: w.vectors[0] ?? null })),
       ...emptyRows.map((item) => ({ pk: item.pk, embedding: null })),
     ]);
@@ -235,44 +250,94 @@ async function processBatch(tx: postgres.TransactionSql, ctx: BatchContext): Pro
   return outcome;
 }
 
+/** Bytes of COPY data encoded before they are handed to the socket. */
+const COPY_PIECE_BYTES = 1 << 20;
+
+/** Encodes the COPY data of `runs` lazily, in pieces of about {@link COPY_PIECE_BYTES}. */
+function* copyPieces(enc: EmbeddingCopyEncoder, runs: readonly ChunkRun[]): Generator<Uint8Array> {
+  enc.reset();
+  for (const { work, start, vectors } of runs) {
+    for (let i = 0; i < vectors.length; i++) {
+      enc.addRow(work.item.pkBinary, start + i, work.chunks[start + i]!, vectors[i]!);
+      if (enc.size >= COPY_PIECE_BYTES) yield enc.take();
+    }
+  }
+  yield enc.finish();
+}
+
+/** Consecutive chunks of one row and their vectors, from one API response. */
+interface ChunkRun {
+  work: RowWork;
+  /** Chunk index (`chunk_seq`) of the first vector. */
+  start: number;
+  vectors: Float32Array[];
+}
+
+/** Where {@link embedRows} hands the vectors of each API response. */
+interface ChunkSink {
+  write(runs: ChunkRun[]): Promise<void>;
+  /** Removes the chunks already written for a row found to be at fault. */
+  discard(work: RowWork): Promise<void>;
+}
+
 /**
- * Embeds the chunks of all rows; when the provider rejects the input (or a chunk exceeds the
- * request budget), splits the rows in halves to find the rows at fault, which are returned.
+ * Embeds the chunks of all rows and hands the vectors of each API response to `sink` at once.
+ * When the provider rejects the input (or a chunk exceeds the request budget), the rows not yet
+ * completely written are split in halves to find the rows at fault, which are returned (a row cut
+ * by the failed request loses the chunks already written); rows already written were embedded
+ * without fault.
  */
 async function embedRows(
   ctx: BatchContext,
   works: RowWork[],
+  sink: ChunkSink,
 ): Promise<Omit<RowFailure, "retried">[]> {
   const rejected: Omit<RowFailure, "retried">[] = [];
   const attempt = async (group: RowWork[]): Promise<void> => {
     const documents: string[] = [];
     for (const w of group) for (const c of w.chunks) documents.push(c);
     if (documents.length === 0) return;
+    let row = 0; // the row the next vector belongs to
+    let seq = 0; // its chunk index
     try {
-      const vectors: Float32Array[] = [];
+      let received = 0;
       for await (const part of ctx.embedder.embed(documents, ctx.signal)) {
-        for (const v of part) vectors.push(v);
+        received += part.length;
+        if (received > documents.length) break;
+        const runs: ChunkRun[] = [];
+        for (let k = 0; k < part.length;) {
+          const work = group[row]!;
+          const take = Math.min(work.chunks.length - seq, part.length - k);
+          runs.push({ work, start: seq, vectors: part.slice(k, k + take) });
+          k += take;
+          seq += take;
+          if (seq === work.chunks.length) {
+            row++;
+            seq = 0;
+          }
+        }
+        await sink.write(runs);
         ctx.onActivity?.();
       }
-      if (vectors.length !== documents.length) {
+      if (received !== documents.length) {
         throw new EmbeddingProviderError(
           ctx.embedder.implementation,
-          `expected ${documents.length} embeddings, got ${vectors.length}`,
+          `expected ${documents.length} embeddings, got ${received}`,
         );
       }
-      let k = 0;
-      for (const w of group) w.vectors = vectors.slice(k, k += w.chunks.length);
     } catch (e) {
       const rowSpecific = (e instanceof EmbeddingProviderError && e.inputRejected) ||
         e instanceof BatchLimitError;
-      if (!rowSpecific || ctx.signal.aborted) throw e;
-      if (group.length === 1) {
-        rejected.push({ item: group[0]!.item, stage: "embedding", error: e as Error });
+      const rest = group.slice(row);
+      if (!rowSpecific || ctx.signal.aborted || rest.length === 0) throw e;
+      if (seq > 0) await sink.discard(rest[0]!);
+      if (rest.length === 1) {
+        rejected.push({ item: rest[0]!.item, stage: "embedding", error: e as Error });
         return;
       }
-      const mid = group.length >> 1;
-      await attempt(group.slice(0, mid));
-      await attempt(group.slice(mid));
+      const mid = rest.length >> 1;
+      await attempt(rest.slice(0, mid));
+      await attempt(rest.slice(mid));
     }
   };
   await attempt(works);

@@ -282,6 +282,34 @@ Deno.test("a poison row (provider 400 for its input) costs only its own row", as
   assert.equal(progress!.success_count, 19, "the failed row is not counted as a success");
 });
 
+Deno.test("a row rejected in its second API request keeps none of the chunks written from the first", async () => {
+  await using server = startOpenAIServer({ apiKey: KEY, poison: "POISON" });
+  await sql`create table longdoc (id int primary key, title text, body text)`;
+  // Row 2 has 2,101 chunks (more than one request holds), its last one poisoned.
+  await sql`insert into longdoc values (1, 'a', 'short one'), (3, 'c', 'short three'),
+    (2, 'b', (select string_agg('line' || lpad(g::text, 4, '0'), E'\n') from generate_series(1, 2100) g)
+      || E'\nPOISON')`;
+  const id = await createVectorizer(sql, {
+    table: "longdoc",
+    baseUrl: server.url,
+    chunking: "ai.chunking_character_text_splitter(10, 0, E'\\n')",
+  });
+  const before = (await errorRows(sql)).length;
+  const error = await new Worker({ dbUrl: db.url, once: true, vectorizerIds: [id], env }).run();
+  assert.equal(error, undefined);
+  const embeddingRequests = server.requests.filter((r) => r.path.endsWith("/embeddings"));
+  assert.ok(embeddingRequests.length >= 3, "row 2 was sent in more than one request");
+  const stored = await storedChunks(sql, "longdoc_embedding_store");
+  assert.deepEqual(stored.map((s) => [s.id, s.chunk]), [[1, "a: short one"], [
+    3,
+    "c: short three",
+  ]]);
+  const errors = (await errorRows(sql)).slice(before);
+  assert.equal(errors.length, 1);
+  assert.deepEqual(errors[0]!.details.pk, { id: "2" });
+  assert.equal(errors[0]!.details.failure_step, "embedding");
+});
+
 Deno.test("documents that cannot be parsed yet fail on their own, even when every row of a batch does", async () => {
   await sql`create table pdfs (id int primary key, title text, body bytea)`;
   await sql`insert into pdfs values (1, 'a', '\\x255044462d312e340a'::bytea),

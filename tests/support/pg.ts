@@ -97,7 +97,7 @@ function getCluster(): Promise<Cluster> {
 
 async function startOrReuse(): Promise<Cluster> {
   const given = Deno.env.get("TEST_DATABASE_URL");
-  const cluster = given ? { base: stripDatabase(given) } : await startCluster();
+  const cluster = given ? { base: stripDatabase(given) } : startCluster();
   await ensureTemplate(cluster);
   return cluster;
 }
@@ -218,7 +218,7 @@ function reapOrphanClusters(bindir: string, root: boolean): void {
   }
 }
 
-async function startCluster(): Promise<Cluster> {
+function startCluster(): Cluster {
   const bindir = findBinDir();
   const root = Deno.uid() === 0;
   reapOrphanClusters(bindir, root);

@@ -111,6 +111,18 @@ async function backendPid(sql: postgres.Sql): Promise<number> {
   return r?.pid ?? 0;
 }
 
+/**
+ * The V8 flags the shipped binary is compiled with (`deno task compile`, the Dockerfile and the
+ * release script pass the same), so that the worker runs here as it does in production.
+ */
+const SHIPPED_V8_FLAGS: readonly string[] = (() => {
+  const config = JSON.parse(Deno.readTextFileSync(`${ROOT}/deno.json`));
+  const compile: unknown = config?.tasks?.compile;
+  return typeof compile === "string"
+    ? compile.split(/\s+/).filter((arg) => arg.startsWith("--v8-flags="))
+    : [];
+})();
+
 /** Runs `pgai vectorizer worker -d <db> --once <extra>` and checks what it left behind. */
 async function runWorker(
   ctx: BenchContext,
@@ -126,7 +138,13 @@ async function runWorker(
   const pgPid = await backendPid(db.sql);
   const pgBefore = await clusterCpuMs(pgPid);
   const providerBefore = processCpuMs(provider.pid);
-  const run = await runMeasured(Deno.execPath(), ["run", "-A", `${ROOT}/main.ts`, ...args], {
+  const run = await runMeasured(Deno.execPath(), [
+    "run",
+    "-A",
+    ...SHIPPED_V8_FLAGS,
+    `${ROOT}/main.ts`,
+    ...args,
+  ], {
     env: { OPENAI_API_KEY: "bench-key" },
     markers: [RUNNING, FINISHED],
     timeoutMs: WORKER_TIMEOUT_MS,
@@ -148,7 +166,7 @@ async function runWorker(
   return {
     ok: problems.length === 0,
     problems,
-    args: ["main.ts", ...args.map((a) => (a === db.url ? "<db>" : a))],
+    args: [...SHIPPED_V8_FLAGS, "main.ts", ...args.map((a) => (a === db.url ? "<db>" : a))],
     exitCode: run.code,
     rows: check.embeddedRows,
     chunks: check.chunks,

@@ -56,6 +56,8 @@ export interface BatchContext {
   signal: AbortSignal;
   /** Called whenever the batch makes progress (for the health endpoint). */
   onActivity?: () => void;
+  /** Called when the batch's chunks are about to be sent to the provider. */
+  onEmbedding?: () => void;
   /** Records the batch's successes in the transaction, sent together with the COMMIT. */
   recordProgress?: (sql: postgres.Sql, succeeded: number) => Promise<void>;
   /**
@@ -202,6 +204,7 @@ async function processBatch(tx: postgres.TransactionSql, ctx: BatchContext): Pro
     }
   }
   ctx.onActivity?.();
+  ctx.onEmbedding?.();
 
   // Chunks are written as their vectors arrive: one COPY per API response, as pgai does, so a
   // large batch (or one huge document) never holds all its vectors and COPY data at once.

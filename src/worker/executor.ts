@@ -104,14 +104,27 @@ class RunState {
 export async function runVectorizer(options: VectorizerRunOptions): Promise<VectorizerRunResult> {
   const state = new RunState();
   const executors: Promise<void>[] = [];
-  const start = () => executors.push(runExecutor(options, state, executors.length));
+  const start = (onUnderway?: (all: boolean) => void) =>
+    executors.push(runExecutor(options, state, executors.length, onUnderway));
   if (options.concurrency === undefined) {
     state.onFullBatch = () => {
       if (executors.length < AUTO_EXECUTORS) start();
     };
     start();
   } else {
-    for (let i = 0; i < options.concurrency; i++) start();
+    // Executors start one after another, each once the previous one has its first batch at the
+    // provider. Started together, their responses would arrive together and their CPU work
+    // (decoding, encoding, COPY) would queue up on the one JS thread round after round;
+    // staggered, one executor's work overlaps the others' waiting. An executor that ends before
+    // (failure, empty queue) releases all the others at once, as if started together.
+    let waiting = options.concurrency - 1;
+    const startNext = (all: boolean) => {
+      if (options.stopSignal.aborted) return;
+      const n = all ? waiting : Math.min(1, waiting);
+      waiting -= n;
+      for (let i = 0; i < n; i++) start(startNext);
+    };
+    start(startNext);
   }
   // Executors may be added while waiting.
   for (let done = 0; done < executors.length; done++) await executors[done];
@@ -123,8 +136,23 @@ export async function runVectorizer(options: VectorizerRunOptions): Promise<Vect
   };
 }
 
-async function runExecutor(options: VectorizerRunOptions, state: RunState, index: number) {
+/**
+ * Runs one executor until its loop ends. `onUnderway` is called once: when its first batch
+ * reaches the provider (`false`), or when it ends before that (`true`).
+ */
+async function runExecutor(
+  options: VectorizerRunOptions,
+  state: RunState,
+  index: number,
+  onUnderway?: (all: boolean) => void,
+) {
   const v = options.vectorizer;
+  let underway = onUnderway;
+  const signalUnderway = (ended: boolean) => {
+    const f = underway;
+    underway = undefined;
+    f?.(ended);
+  };
   const sql = connect(options.dbUrl, {
     applicationName: `pgai-worker[${v.id}]: ${options.tracking.shortId}`,
     ...(options.env ? { env: options.env } : {}),
@@ -135,6 +163,7 @@ async function runExecutor(options: VectorizerRunOptions, state: RunState, index
   options.abortSignal.addEventListener("abort", onAbort, { once: true });
   try {
     const ctx = await prepare(sql, options, state);
+    if (underway) ctx.onEmbedding = () => signalUnderway(false);
     let contended = 0;
     let failedInRow = 0;
     while (!options.stopSignal.aborted && !state.failed) {
@@ -189,6 +218,7 @@ async function runExecutor(options: VectorizerRunOptions, state: RunState, index
       });
     }
   } finally {
+    signalUnderway(true);
     options.abortSignal.removeEventListener("abort", onAbort);
     await sql.end({ timeout: 5 });
   }

@@ -127,7 +127,7 @@ function parseOptions(args: readonly string[]): Options {
 async function git(...args: string[]): Promise<string> {
   const out = await new Deno.Command("git", { args, cwd: ROOT, stdout: "piped", stderr: "null" })
     .output();
-  return out.success ? new TextDecoder().decode(out.stdout).trim() : "";
+  return out.success ? new TextDecoder().decode(out.stdout).trimEnd() : "";
 }
 
 async function machineFacts(loadBefore: number[]): Promise<Machine> {

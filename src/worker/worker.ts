@@ -27,7 +27,7 @@ import {
 } from "../db/catalog.ts";
 import { insertErrors, VECTORIZER_FAILED } from "../db/errors.ts";
 import { hasQueuedWork } from "../db/queue.ts";
-import { createEmbedder, type EmbeddingConfig, EmbeddingProviderError } from "../embedders/mod.ts";
+import { createEmbedder, type EmbeddingConfig } from "../embedders/mod.ts";
 import { chunkText } from "../pipeline/chunking.ts";
 import { getLogger } from "../log.ts";
 import { ApiKeyNotFoundError, resolveApiKey } from "./apikey.ts";
@@ -400,15 +400,13 @@ export class Worker {
     }
   }
 
-  /** Error row for a problem found before any batch ran (config, embedder setup). */
+  /**
+   * Error row for a problem found before any batch ran (config, embedder setup). pgai records
+   * these, Ollama's setup included, as `vectorizer failed with unexpected error` (§3.8).
+   */
   async #recordVectorizerError(id: number, e: unknown): Promise<void> {
     const reason = e instanceof Error ? e.message : String(e);
-    const record = e instanceof EmbeddingProviderError
-      ? {
-        message: "embedding provider failed",
-        details: { provider: e.provider, error_reason: reason },
-      }
-      : { message: VECTORIZER_FAILED, details: { error_reason: reason } };
+    const record = { message: VECTORIZER_FAILED, details: { error_reason: reason } };
     try {
       await insertErrors(this.#controlClient(), this.#catalog!.features, id, [record]);
     } catch (insertError) {

@@ -208,6 +208,24 @@ Deno.test("worker pulls a missing Ollama model before embedding", async () => {
   assert.equal(ollama.requests.length, requests);
 });
 
+Deno.test("a failed Ollama model pull is recorded as pgai records setup errors and keeps the queue", async () => {
+  await using ollama = startOllamaServer({ dimensions: 8, pullable: () => false });
+  await sql`create table nopull (id int primary key, title text, body text)`;
+  await sql`insert into nopull select g, 'p' || g, 'text ' || g from generate_series(1, 3) g`;
+  const [row] = await sql.unsafe(`select ai.create_vectorizer('nopull'::regclass,
+    loading => ai.loading_column('body'),
+    embedding => ai.embedding_ollama('missing-model', 8, base_url => '${ollama.url}'),
+    chunking => ai.chunking_none()) as id`);
+  const id = row!.id as number;
+  const error = await new Worker({ dbUrl: db.url, once: true, vectorizerIds: [id], env: {} }).run();
+  assert.ok(error instanceof Error, "once mode returns the error");
+  const errors = (await errorRows(sql)).filter((e) => e.id === id);
+  assert.equal(errors.length, 1);
+  assert.equal(errors[0]!.message, "vectorizer failed with unexpected error");
+  assert.match(String(errors[0]!.details.error_reason), /file does not exist/);
+  assert.equal(await count(sql, `ai._vectorizer_q_${id}`), 3, "nothing queued was lost");
+});
+
 Deno.test("provider 500s record one error row and keep the queue; 429 with Retry-After is absorbed", async () => {
   await using server = startOpenAIServer({ apiKey: KEY });
   await sql`create table flaky (id int primary key, title text, body text)`;

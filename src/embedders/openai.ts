@@ -43,6 +43,19 @@ type EmbeddingResponse =
 export const OPENAI_MAX_CHUNKS = 2048;
 /** Total tokens per request accepted by the OpenAI embeddings API. */
 export const OPENAI_MAX_TOKENS = 300_000;
+/**
+ * Our own bound, below pgai's limits: a request asks for at most as many inputs as fit this many
+ * bytes of float32 vectors (341 inputs at 768 dimensions, 170 at 1536, 85 at 3072), so that one
+ * response, its JSON text and its decoded vectors stay within a few MB of memory. pgai sends up to
+ * 2048 inputs at once; the vectors are the same, only a big batch takes more requests.
+ */
+export const OPENAI_RESPONSE_VECTOR_BYTES = 1024 * 1024;
+/** Vector length of each model when `dimensions` is not set (1536 for models not listed). */
+const DEFAULT_DIMENSIONS: Readonly<Record<string, number>> = {
+  "text-embedding-ada-002": 1536,
+  "text-embedding-3-small": 1536,
+  "text-embedding-3-large": 3072,
+};
 /** Context length of the `cl100k_base` embedding models. */
 export const OPENAI_CONTEXT_TOKENS = 8191;
 const TRUNCATED_MODELS = new Set([
@@ -98,7 +111,8 @@ export class OpenAIEmbedder implements Embedder {
     const abort = combineSignals(this.#signal, signal);
     const client = this.#openClient();
     const inputs = this.#prepareInputs(documents);
-    const ranges = requestRanges(inputs);
+    const dimensions = this.#dimensions ?? DEFAULT_DIMENSIONS[this.model] ?? 1536;
+    const ranges = requestRanges(inputs, maxInputsPerRequest(dimensions));
     for (const [start, end] of ranges) {
       abort?.throwIfAborted();
       yield await this.#request(client, inputs.slice(start, end), abort);
@@ -243,18 +257,25 @@ export class OpenAIEmbedder implements Embedder {
   }
 }
 
+/** Inputs per request for vectors of `dimensions` values: {@link OPENAI_RESPONSE_VECTOR_BYTES}. */
+function maxInputsPerRequest(dimensions: number): number {
+  const fit = Math.floor(OPENAI_RESPONSE_VECTOR_BYTES / (Math.max(1, dimensions) * 4));
+  return Math.min(OPENAI_MAX_CHUNKS, Math.max(1, fit));
+}
+
 /**
- * pgai's split of the inputs into requests. When even 3 bytes per UTF-16 unit (an upper bound of
- * the UTF-8 length) keeps the whole call within one request's limits, the exact estimates would
- * give that same single request, so the bytes are not counted.
+ * pgai's split of the inputs into requests (with at most `maxInputs` per request). When even 3
+ * bytes per UTF-16 unit (an upper bound of the UTF-8 length) keeps the whole call within one
+ * request's limits, the exact estimates would give that same single request, so the bytes are not
+ * counted.
  */
-function requestRanges(inputs: readonly string[]): BatchRange[] {
-  if (inputs.length <= OPENAI_MAX_CHUNKS) {
+function requestRanges(inputs: readonly string[], maxInputs: number): BatchRange[] {
+  if (inputs.length <= maxInputs) {
     let units = 0;
     for (const input of inputs) units += input.length;
     if (units * 3 * 0.25 <= OPENAI_MAX_TOKENS) return [[0, inputs.length]];
   }
-  return batchIndices(inputs.map(estimateTokens), OPENAI_MAX_CHUNKS, OPENAI_MAX_TOKENS, true);
+  return batchIndices(inputs.map(estimateTokens), maxInputs, OPENAI_MAX_TOKENS, true);
 }
 
 /** Python's `str()` of a JSON value: strings unquoted, everything else as `repr()`. */

@@ -114,6 +114,16 @@ Deno.test("openai embedder splits requests like pgai (2048 inputs, 300k estimate
   assert.deepEqual(sizes, [1001, 400, 100, 2048, 1]);
 });
 
+Deno.test("openai embedder asks for at most 1 MiB of vectors per request (341 inputs at 768 dimensions)", async () => {
+  await using server = startOpenAIServer({ dimensions: 768 });
+  const documents = Array.from({ length: 1000 }, (_, i) => `doc ${i}`);
+  const batches = await collect(openai(server.url, { dimensions: 768 }), documents);
+  assert.deepEqual(batches.map((batch) => batch.length), [341, 341, 318]);
+  assert.deepEqual(batches[2]![317], expectedVector("doc 999", 768));
+  const sizes = server.embedRequests.map((r) => (r.body as { input: [] }).input.length);
+  assert.deepEqual(sizes, [341, 341, 318]);
+});
+
 Deno.test("openai embedder truncates long inputs to 8191 tokens and leaves the documents alone", async () => {
   await using server = startOpenAIServer();
   const long = "hello world ".repeat(6000); // 12,000 tokens

@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import postgres from "postgres";
 import { adminSql } from "../support/pg.ts";
 import { catalogDatabase, recordingClient, uniqueRole } from "./helpers.ts";
+import { contractVectorizerRow } from "../support/contract_row.ts";
 
 const db = await catalogDatabase("catalog_create");
 Deno.test.afterAll(() => db.drop());
@@ -37,59 +38,7 @@ Deno.test("the contract's example vectorizer row is reproduced exactly", async (
     formatting => ai.formatting_python_template('$title: $chunk')) as id`;
   const [row] = await db
     .sql`select to_jsonb(v) as v from ai.vectorizer v where id = ${created?.id}`;
-  assert.deepEqual(row?.v, {
-    id: created?.id,
-    name: "blog_vec",
-    disabled: false,
-    source_pk: [{ pknum: 1, attnum: 1, attname: "id", typname: "integer" }],
-    queue_table: `_vectorizer_q_${created?.id}`,
-    queue_schema: "ai",
-    source_table: "blog",
-    trigger_name: `_vectorizer_src_trg_${created?.id}`,
-    source_schema: "public",
-    queue_failed_table: `_vectorizer_q_failed_${created?.id}`,
-    config: {
-      loading: {
-        retries: 6,
-        column_name: "contents",
-        config_type: "loading",
-        implementation: "column",
-      },
-      parsing: { config_type: "parsing", implementation: "auto" },
-      version: "0.12.1",
-      chunking: {
-        chunk_size: 800,
-        separators: ["\n\n", "\n", ".", "?", "!", " ", ""],
-        config_type: "chunking",
-        chunk_overlap: 400,
-        implementation: "recursive_character_text_splitter",
-        is_separator_regex: false,
-      },
-      indexing: { config_type: "indexing", implementation: "none" },
-      embedding: {
-        model: "text-embedding-3-small",
-        dimensions: 768,
-        config_type: "embedding",
-        api_key_name: "OPENAI_API_KEY",
-        implementation: "openai",
-      },
-      formatting: {
-        template: "$title: $chunk",
-        config_type: "formatting",
-        implementation: "python_template",
-      },
-      processing: { config_type: "processing", implementation: "default" },
-      scheduling: { config_type: "scheduling", implementation: "none" },
-      destination: {
-        view_name: "blog_embedding",
-        config_type: "destination",
-        view_schema: "public",
-        target_table: "blog_embedding_store",
-        target_schema: "public",
-        implementation: "table",
-      },
-    },
-  });
+  assert.deepEqual(row?.v, contractVectorizerRow(created?.id));
   const status = await db.sql`select * from ai.vectorizer_status where id = ${created?.id}`;
   assert.deepEqual([...status], [{
     id: created?.id,

@@ -153,7 +153,7 @@ function tokenCounts(
   route: LiteLLMRoute,
   documents: readonly string[],
   maxTokens: number | undefined,
-): number[] {
+): number[] | Promise<number[]> {
   switch (route.provider) {
     case "mistral":
     case "voyage":
@@ -167,7 +167,7 @@ function tokenCounts(
       // split depends on the input count alone and tokenizing can be skipped.
       const bytes = documents.reduce((sum, text) => sum + utf8ByteLength(text), 0);
       if (bytes <= maxTokens) return documents.map(() => 0);
-      return documents.map(countCl100kTokens);
+      return countCl100kTokens(documents);
     }
     default:
       return documents.map(() => 0);
@@ -216,7 +216,7 @@ export class LiteLLMEmbedder implements Embedder {
     const abort = combineSignals(this.#signal, signal);
     const { maxChunks, maxTokens } = litellmLimits(this.route, this.#env);
     const ranges = batchIndices(
-      tokenCounts(this.route, documents, maxTokens),
+      await tokenCounts(this.route, documents, maxTokens),
       maxChunks,
       maxTokens,
     );

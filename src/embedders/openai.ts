@@ -29,7 +29,7 @@ import {
   resolveEnv,
 } from "./embedder.ts";
 import { blamesInput, EmbeddingProviderError, isRetryableStatus, pythonRepr } from "./errors.ts";
-import { estimateTokens, truncateCl100k } from "./tokenizer.ts";
+import { estimateTokens, mayExceed, truncateCl100k } from "./tokenizer.ts";
 import { batchDecoder, vectorsByIndex } from "./vectors.ts";
 
 const log = getLogger("embedders");
@@ -110,7 +110,7 @@ export class OpenAIEmbedder implements Embedder {
     }
     const abort = combineSignals(this.#signal, signal);
     const client = this.#openClient();
-    const inputs = this.#prepareInputs(documents);
+    const inputs = await this.#prepareInputs(documents);
     const dimensions = this.#dimensions ?? DEFAULT_DIMENSIONS[this.model] ?? 1536;
     const ranges = requestRanges(inputs, maxInputsPerRequest(dimensions));
     for (const [start, end] of ranges) {
@@ -168,19 +168,23 @@ export class OpenAIEmbedder implements Embedder {
   }
 
   /** Truncate long inputs of the `cl100k_base` models to their context length. */
-  #prepareInputs(documents: readonly string[]): string[] {
-    if (!TRUNCATED_MODELS.has(this.model)) return [...documents];
-    return documents.map((document, index) => {
-      const result = truncateCl100k(document, OPENAI_CONTEXT_TOKENS);
+  async #prepareInputs(documents: readonly string[]): Promise<string[]> {
+    const inputs = [...documents];
+    if (!TRUNCATED_MODELS.has(this.model)) return inputs;
+    for (let index = 0; index < inputs.length; index++) {
+      const document = inputs[index]!;
+      if (!mayExceed(document, OPENAI_CONTEXT_TOKENS)) continue;
+      const result = await truncateCl100k(document, OPENAI_CONTEXT_TOKENS);
       if (result.truncated) {
         log.warn("truncating document to the model's context length", {
           model: this.model,
           document_index: index,
           max_tokens: OPENAI_CONTEXT_TOKENS,
         });
+        inputs[index] = result.text;
       }
-      return result.text;
-    });
+    }
+    return inputs;
   }
 
   async #request(

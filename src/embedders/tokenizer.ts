@@ -3,16 +3,17 @@
  *
  * pgai truncates OpenAI inputs to the model's 8,191-token context with tiktoken's `cl100k_base`
  * (downloading the BPE file at run time). We bundle the same BPE ranks (shipped inside the
- * `gpt-tokenizer` npm package and imported as text, so nothing is fetched at run time and start-up
- * stays cheap) and build the encoder only when a text is long enough to need it: every token is
- * at least one UTF-8 byte, so a text of at most N bytes has at most N tokens.
+ * `gpt-tokenizer` npm package and imported as text, so nothing is fetched at run time) and load
+ * them, and build the encoder, only when a text is long enough to need it: every token is at least
+ * one UTF-8 byte, so a text of at most N bytes has at most N tokens. Default chunks never get
+ * there, so the 1.7 MB rank table (about 7 MiB of memory once loaded) usually stays on disk; the
+ * dynamic imports use literal specifiers, so `deno compile` and `deno bundle` still include it.
  *
  * Unlike tiktoken's default, text that looks like a special token (`<|endoftext|>`) is encoded as
  * plain text instead of raising (contract §7.11).
  */
 
-import { GptEncoding } from "gpt-tokenizer/GptEncoding";
-import cl100kRanks from "gpt-tokenizer/data/cl100k_base.tiktoken" with { type: "text" };
+import type { GptEncoding } from "gpt-tokenizer/GptEncoding";
 
 /** Number of bytes of `text` in UTF-8 (lone surrogates count as U+FFFD, like TextEncoder). */
 export function utf8ByteLength(text: string): number {
@@ -77,10 +78,19 @@ interface Cl100k {
   readonly tokenBytes: Uint16Array;
 }
 
-let cl100k: Cl100k | undefined;
+let cl100k: Promise<Cl100k> | undefined;
 
-function loadCl100k(): Cl100k {
-  if (cl100k) return cl100k;
+/** The `cl100k_base` encoding, loaded on the first call (later calls share it). */
+function loadCl100k(): Promise<Cl100k> {
+  cl100k ??= buildCl100k();
+  return cl100k;
+}
+
+async function buildCl100k(): Promise<Cl100k> {
+  const [{ GptEncoding }, { default: cl100kRanks }] = await Promise.all([
+    import("gpt-tokenizer/GptEncoding"),
+    import("gpt-tokenizer/data/cl100k_base.tiktoken", { with: { type: "text" } }),
+  ]);
   const strict = new TextDecoder("utf-8", { fatal: true });
   const encoder = new TextEncoder();
   // gpt-tokenizer's rank table: index = rank, value = the token as a string when its bytes are
@@ -108,8 +118,7 @@ function loadCl100k(): Cl100k {
     ranks[rank] = value;
   }
   const encoding = GptEncoding.getEncodingApi("cl100k_base", () => ranks);
-  cl100k = { encoding, tokenBytes };
-  return cl100k;
+  return { encoding, tokenBytes };
 }
 
 const PLAIN_TEXT = { allowedSpecial: new Set<string>(), disallowedSpecial: new Set<string>() };
@@ -120,12 +129,9 @@ const PLAIN_TEXT = { allowedSpecial: new Set<string>(), disallowedSpecial: new S
  * Special-token text is treated as plain text. Texts that cannot exceed the budget are returned
  * without tokenizing.
  */
-export function truncateCl100k(text: string, maxTokens: number): Truncation {
-  // A UTF-16 unit is at most 3 UTF-8 bytes: short texts need no byte count either.
-  if (text.length * 3 <= maxTokens || utf8ByteLength(text) <= maxTokens) {
-    return { text, truncated: false };
-  }
-  const { encoding, tokenBytes } = loadCl100k();
+export async function truncateCl100k(text: string, maxTokens: number): Promise<Truncation> {
+  if (!mayExceed(text, maxTokens)) return { text, truncated: false };
+  const { encoding, tokenBytes } = await loadCl100k();
   let tokens = 0;
   let keptBytes = 0;
   for (const piece of encoding.encodeGenerator(text, PLAIN_TEXT)) {
@@ -144,7 +150,17 @@ export function truncateCl100k(text: string, maxTokens: number): Truncation {
   return { text, truncated: false, counted: tokens };
 }
 
-/** Number of `cl100k_base` tokens in `text`, special-token text counted as plain text. */
-export function countCl100kTokens(text: string): number {
-  return loadCl100k().encoding.countTokens(text, PLAIN_TEXT);
+/**
+ * Whether `text` may have more than `maxTokens` tokens of a byte-level BPE (every token is at
+ * least one UTF-8 byte); false means it certainly fits and needs no tokenizer.
+ */
+export function mayExceed(text: string, maxTokens: number): boolean {
+  // A UTF-16 unit is at most 3 UTF-8 bytes: short texts need no byte count either.
+  return text.length * 3 > maxTokens && utf8ByteLength(text) > maxTokens;
+}
+
+/** Number of `cl100k_base` tokens of each text, special-token text counted as plain text. */
+export async function countCl100kTokens(texts: readonly string[]): Promise<number[]> {
+  const { encoding } = await loadCl100k();
+  return texts.map((text) => encoding.countTokens(text, PLAIN_TEXT));
 }

@@ -28,9 +28,11 @@ import {
   requestPolicy,
   resolveEnv,
 } from "./embedder.ts";
+import { BodyBuffers } from "./body.ts";
 import { blamesInput, EmbeddingProviderError, isRetryableStatus, pythonRepr } from "./errors.ts";
+import { parseEmbeddingsResponse } from "./response.ts";
 import { estimateTokens, mayExceed, truncateCl100k } from "./tokenizer.ts";
-import { batchDecoder, vectorsByIndex } from "./vectors.ts";
+import { vectorsByIndex } from "./vectors.ts";
 
 const log = getLogger("embedders");
 
@@ -80,6 +82,7 @@ export class OpenAIEmbedder implements Embedder {
   readonly #signal: AbortSignal | undefined;
   readonly #fetch: typeof fetch;
   readonly #rawErrorBodies = new WeakMap<Headers, string>();
+  readonly #bodies = new BodyBuffers();
   #client: OpenAI | undefined;
 
   constructor(config: OpenAIEmbeddingConfig, options: EmbedderOptions = {}) {
@@ -200,11 +203,15 @@ export class OpenAIEmbedder implements Embedder {
     body.encoding_format = "base64";
     let response: EmbeddingResponse;
     try {
-      // The raw response (the client has checked its status, with retries): the vectors are
-      // decoded here, all into one buffer, rather than the client's per-vector copies.
+      // The raw response (the client has checked its status, with retries): its bytes are parsed
+      // here, the base64 vectors decoded straight into one buffer, without a string for the body
+      // or for each vector (a body that is not JSON fails with the byte where it goes wrong).
       const raw = await client.embeddings.create(body, signal ? { signal } : undefined)
         .asResponse();
-      response = await raw.json();
+      response = await this.#bodies.read(
+        raw,
+        (bytes) => parseEmbeddingsResponse(bytes, input.length) as EmbeddingResponse,
+      );
     } catch (error) {
       if (signal?.aborted) throw signal.reason;
       throw this.#providerError(error);
@@ -215,12 +222,7 @@ export class OpenAIEmbedder implements Embedder {
       inputs: input.length,
       prompt_tokens: response?.usage?.prompt_tokens ?? null,
     });
-    return vectorsByIndex(
-      this.implementation,
-      response?.data,
-      input.length,
-      batchDecoder(input.length),
-    );
+    return vectorsByIndex(this.implementation, response?.data, input.length);
   }
 
   /** pgai's text for an SDK error (Python openai's `str(exception)`). */

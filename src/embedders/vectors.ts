@@ -44,39 +44,6 @@ export function decodeBase64Floats(base64: string): Float32Array {
   return out;
 }
 
-/**
- * A decoder for the vectors of one response that places base64 vectors of the same size side by
- * side in one buffer, allocated on the first vector for `count` of them: one allocation per
- * response instead of one per vector. Vectors of another size, or beyond `count`, and float
- * arrays fall back to {@link toVector}.
- */
-export function batchDecoder(count: number): (embedding: unknown) => Float32Array {
-  let buffer: Uint8Array | undefined;
-  let size = 0;
-  let used = 0;
-  return (embedding) => {
-    if (typeof embedding !== "string" || !LITTLE_ENDIAN) return toVector(embedding);
-    if (buffer === undefined) {
-      size = base64ByteLength(embedding);
-      if (size % 4 !== 0) return toVector(embedding);
-      buffer = new Uint8Array(size * count);
-    }
-    if (used === count) return toVector(embedding);
-    const target = buffer.subarray(used * size, (used + 1) * size);
-    const { read, written } = target.setFromBase64(embedding);
-    if (read !== embedding.length || written !== size) return toVector(embedding);
-    used++;
-    return new Float32Array(buffer.buffer, target.byteOffset, size / 4);
-  };
-}
-
-/** Bytes encoded by a padded or unpadded base64 string without whitespace. */
-function base64ByteLength(base64: string): number {
-  let length = base64.length;
-  while (length > 0 && base64.charCodeAt(length - 1) === 61 /* = */) length--;
-  return Math.floor(length * 3 / 4);
-}
-
 /** Encode float32 values as base64 of little-endian bytes (what providers send). */
 export function encodeBase64Floats(values: ArrayLike<number>): string {
   const view = new DataView(new ArrayBuffer(values.length * 4));

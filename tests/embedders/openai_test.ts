@@ -228,6 +228,19 @@ Deno.test("openai embedder keeps a non-JSON error body as the error text", async
   assert.equal(error.status, 404);
 });
 
+Deno.test("openai embedder reports a success body that is not JSON with the byte where it breaks", async () => {
+  await using server = startOpenAIServer();
+  server.script({ status: 200, body: `{"object": "list", "data": [` });
+  const error = await failure(openai(server.url), ["x"]);
+  assert.ok(error instanceof EmbeddingProviderError);
+  assert.equal(
+    error.message,
+    "invalid JSON in the embeddings response at byte 28: unexpected end of data",
+  );
+  assert.equal(error.retryable, false);
+  assert.equal(server.embedRequests.length, 1);
+});
+
 Deno.test("openai embedder reports an unreachable server as a retryable connection error", async () => {
   const server = startOpenAIServer();
   const url = server.url;

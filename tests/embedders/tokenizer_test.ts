@@ -8,11 +8,7 @@ import {
   truncateCl100k,
   utf8ByteLength,
 } from "../../src/embedders/tokenizer.ts";
-import {
-  batchDecoder,
-  decodeBase64Embedding,
-  decodeBase64Floats,
-} from "../../src/embedders/vectors.ts";
+import { decodeBase64Embedding, decodeBase64Floats } from "../../src/embedders/vectors.ts";
 import { base64Vector, expectedVector } from "../support/providers.ts";
 
 Deno.test("utf8 byte length matches TextEncoder, lone surrogates included", () => {
@@ -79,25 +75,4 @@ Deno.test("base64 vectors decode to the exact float32 values", () => {
     new Float32Array([0, 128, 255]),
   );
   assert.throws(() => decodeBase64Floats(btoa("abc")), TypeError);
-});
-
-Deno.test("a response's base64 vectors decode side by side into one buffer, odd ones apart", () => {
-  const vectors = ["a", "b", "c"].map((text) => expectedVector(text, 6));
-  const decode = batchDecoder(2);
-  const first = decode(base64Vector(vectors[0]!));
-  const second = decode(base64Vector(vectors[1]!));
-  assert.deepEqual(first, vectors[0]);
-  assert.deepEqual(second, vectors[1]);
-  assert.equal(first.buffer, second.buffer);
-  assert.equal(second.byteOffset, 24);
-  // More vectors than announced, another size, or float lists get buffers of their own.
-  const third = decode(base64Vector(vectors[2]!));
-  assert.deepEqual(third, vectors[2]);
-  assert.notEqual(third.buffer, first.buffer);
-  const short = batchDecoder(2);
-  short(base64Vector(vectors[0]!));
-  const other = short(base64Vector(expectedVector("d", 3)));
-  assert.deepEqual(other, expectedVector("d", 3));
-  assert.deepEqual(batchDecoder(1)([1, 2]), new Float32Array([1, 2]));
-  assert.throws(() => batchDecoder(1)("!!!!"), SyntaxError);
 });

@@ -104,27 +104,26 @@ class RunState {
 export async function runVectorizer(options: VectorizerRunOptions): Promise<VectorizerRunResult> {
   const state = new RunState();
   const executors: Promise<void>[] = [];
-  const start = (onUnderway?: (all: boolean) => void) =>
-    executors.push(runExecutor(options, state, executors.length, onUnderway));
+  const start = (turn?: Turn) =>
+    executors.push(runExecutor(options, state, executors.length, turn));
   if (options.concurrency === undefined) {
     state.onFullBatch = () => {
       if (executors.length < AUTO_EXECUTORS) start();
     };
     start();
   } else {
-    // Executors start one after another, each once the previous one has its first batch at the
-    // provider. Started together, their responses would arrive together and their CPU work
+    // All executors connect and read the table layouts at once, then take their first batches
+    // one after another, each once the previous one has its batch at the provider (or has
+    // ended). Started together, their responses would arrive together and their CPU work
     // (decoding, encoding, COPY) would queue up on the one JS thread round after round;
-    // staggered, one executor's work overlaps the others' waiting. An executor that ends before
-    // (failure, empty queue) releases all the others at once, as if started together.
-    let waiting = options.concurrency - 1;
-    const startNext = (all: boolean) => {
-      if (options.stopSignal.aborted) return;
-      const n = all ? waiting : Math.min(1, waiting);
-      waiting -= n;
-      for (let i = 0; i < n; i++) start(startNext);
-    };
-    start(startNext);
+    // staggered, one executor's work overlaps the others' waiting.
+    let previous: Promise<void> = Promise.resolve();
+    for (let i = 0; i < options.concurrency; i++) {
+      let release = () => {};
+      const next = new Promise<void>((resolve) => release = resolve);
+      start({ after: previous, release });
+      previous = next;
+    }
   }
   // Executors may be added while waiting.
   for (let done = 0; done < executors.length; done++) await executors[done];
@@ -136,23 +135,27 @@ export async function runVectorizer(options: VectorizerRunOptions): Promise<Vect
   };
 }
 
+/** When an executor of a staggered start may take its first batch, and how it lets the next go. */
+interface Turn {
+  /** Resolves when the previous executor has its first batch at the provider, or has ended. */
+  after: Promise<void>;
+  /** Lets the next executor take its first batch (called once, early or at the end). */
+  release: () => void;
+}
+
 /**
- * Runs one executor until its loop ends. `onUnderway` is called once: when its first batch
- * reaches the provider (`false`), or when it ends before that (`true`).
+ * Runs one executor until its loop ends. With a `turn`, the executor prepares at once but takes
+ * its first batch only after `turn.after`, and releases the next executor when that batch reaches
+ * the provider or when it ends, whichever comes first.
  */
 async function runExecutor(
   options: VectorizerRunOptions,
   state: RunState,
   index: number,
-  onUnderway?: (all: boolean) => void,
+  turn?: Turn,
 ) {
   const v = options.vectorizer;
-  let underway = onUnderway;
-  const signalUnderway = (ended: boolean) => {
-    const f = underway;
-    underway = undefined;
-    f?.(ended);
-  };
+  const release = () => turn?.release();
   const sql = connect(options.dbUrl, {
     applicationName: `pgai-worker[${v.id}]: ${options.tracking.shortId}`,
     ...(options.env ? { env: options.env } : {}),
@@ -163,7 +166,10 @@ async function runExecutor(
   options.abortSignal.addEventListener("abort", onAbort, { once: true });
   try {
     const ctx = await prepare(sql, options, state);
-    if (underway) ctx.onEmbedding = () => signalUnderway(false);
+    if (turn) {
+      ctx.onEmbedding = release;
+      await turn.after;
+    }
     let contended = 0;
     let failedInRow = 0;
     while (!options.stopSignal.aborted && !state.failed) {
@@ -218,7 +224,7 @@ async function runExecutor(
       });
     }
   } finally {
-    signalUnderway(true);
+    release();
     options.abortSignal.removeEventListener("abort", onAbort);
     await sql.end({ timeout: 5 });
   }

@@ -33,6 +33,7 @@ import type { SourceRow } from "../pipeline/row.ts";
 import { TemplateError } from "../pipeline/formatting.ts";
 import type { Vectorizer } from "./config.ts";
 import type { Formatter } from "./formatter.ts";
+import { BatchMemory } from "./memory.ts";
 
 /** The pipeline stage a row failed in (also the failed queue's `failure_step`). */
 export type Stage = "loading" | "parsing" | "chunking" | "formatting" | "embedding";
@@ -210,6 +211,7 @@ async function processBatch(tx: postgres.TransactionSql, ctx: BatchContext): Pro
   // large batch (or one huge document) never holds all its vectors and COPY data at once.
   const stored: RowWork[] = [];
   const dest = ctx.destination;
+  const memory = new BatchMemory();
   const sink: ChunkSink = dest.kind === "table"
     ? {
       write: async (runs) => {
@@ -218,6 +220,9 @@ async function processBatch(tx: postgres.TransactionSql, ctx: BatchContext): Pro
           outcome.chunks += vectors.length;
         }
         await dest.store.copy(tx, copyPieces(dest.encoder, runs));
+        let bytes = 0;
+        for (const { vectors } of runs) for (const v of vectors) bytes += v.byteLength;
+        memory.written(bytes);
       },
       discard: async (work) => {
         outcome.chunks -= await dest.store.discard(tx, work.item.pk);

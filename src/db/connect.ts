@@ -22,6 +22,11 @@ export interface ConnectOptions {
   idleTimeout?: number;
   /** Environment used for libpq defaults such as PGTZ (default Deno.env). */
   env?: Record<string, string | undefined>;
+  /**
+   * Whether npm:postgres reads the array types when it connects (default true): a query per
+   * connection that JS array parameters and array results need. Executors pass false.
+   */
+  fetchTypes?: boolean;
 }
 
 /** The connection string cannot be understood. Its message never includes a password. */
@@ -51,6 +56,7 @@ export function connect(dbUrl: string, options: ConnectOptions = {}): postgres.S
     max: options.max ?? 1,
     connect_timeout: connectTimeout,
     idle_timeout: options.idleTimeout ?? 0,
+    fetch_types: options.fetchTypes ?? true,
     onnotice: () => {},
     connection: { ...settings.connection, ...connection },
     socket: socketFactory(),

@@ -32,6 +32,9 @@ export async function loadTypeCatalog(
 ): Promise<TypeCatalog> {
   const wanted = [...new Set(oids)].filter((oid) => oid > LAST_BUILTIN_OID);
   if (wanted.length === 0) return typeCatalogOf([]);
+  // An array literal rather than a JS array, which npm:postgres can only send on connections
+  // that fetched the array types at connect time (executor connections skip that).
+  const oidArray = `{${wanted.join(",")}}`;
   const rows = await sql<TypeRow[]>`
     select t.oid::int8::float8 as oid, t.typname::text as name, t.typtype::text as type,
            t.typelem::int8::float8 as elem, t.typbasetype::int8::float8 as base,
@@ -39,8 +42,8 @@ export async function loadTypeCatalog(
            coalesce(r.rngsubtype, 0)::int8::float8 as range_subtype
       from pg_catalog.pg_type t
       left join pg_catalog.pg_range r on r.rngtypid = t.oid
-     where t.oid = any(${wanted}::oid[])
-        or t.oid in (select typelem from pg_catalog.pg_type where oid = any(${wanted}::oid[]))`;
+     where t.oid = any(${oidArray}::oid[])
+        or t.oid in (select typelem from pg_catalog.pg_type where oid = any(${oidArray}::oid[]))`;
   return typeCatalogOf(rows.map((r): PgTypeInfo => ({
     oid: Number(r.oid),
     name: r.name,

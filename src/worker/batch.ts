@@ -123,9 +123,10 @@ export async function runBatch(sql: postgres.Sql, ctx: BatchContext): Promise<Ba
   let open = false;
   try {
     // BEGIN goes out together with the fetch (npm:postgres pipelines the queries of a
-    // connection): one round trip fewer per batch. Should BEGIN fail, so does everything after it
-    // on that connection, and the batch is rolled back.
-    const begun = sql.unsafe("begin");
+    // connection): one round trip fewer per batch. npm:postgres sends a query only once it is
+    // awaited or executed, so BEGIN is executed here, before the fetch is issued. Should BEGIN
+    // fail, so does everything after it on that connection, and the batch is rolled back.
+    const begun = sql.unsafe("begin").execute();
     open = true;
     const outcome = await processBatch(sql as unknown as postgres.TransactionSql, ctx, begun);
     const succeeded = succeededRows(outcome);

@@ -42,6 +42,11 @@ export interface Embedder {
    * @throws the signal's reason when aborted
    */
   embed(documents: readonly string[], signal?: AbortSignal): AsyncGenerator<Float32Array[]>;
+  /**
+   * Optional: the caller is done with one yielded array of vectors and will never read them again,
+   * so the embedder may decode a later response into their memory.
+   */
+  recycle?(vectors: readonly Float32Array[]): void;
 }
 
 /** Retry and timeout settings after applying defaults. */

@@ -32,7 +32,7 @@ import { BodyBuffers } from "./body.ts";
 import { blamesInput, EmbeddingProviderError, isRetryableStatus, pythonRepr } from "./errors.ts";
 import { parseEmbeddingsResponse } from "./response.ts";
 import { estimateTokens, mayExceed, truncateCl100k } from "./tokenizer.ts";
-import { vectorsByIndex } from "./vectors.ts";
+import { VectorBuffers, vectorsByIndex } from "./vectors.ts";
 
 const log = getLogger("embedders");
 
@@ -83,6 +83,7 @@ export class OpenAIEmbedder implements Embedder {
   readonly #fetch: typeof fetch;
   readonly #rawErrorBodies = new WeakMap<Headers, string>();
   readonly #bodies = new BodyBuffers();
+  readonly #vectorBuffers = new VectorBuffers();
   #client: OpenAI | undefined;
 
   constructor(config: OpenAIEmbeddingConfig, options: EmbedderOptions = {}) {
@@ -120,6 +121,10 @@ export class OpenAIEmbedder implements Embedder {
       abort?.throwIfAborted();
       yield await this.#request(client, inputs.slice(start, end), abort);
     }
+  }
+
+  recycle(vectors: readonly Float32Array[]): void {
+    this.#vectorBuffers.give(vectors);
   }
 
   /** The SDK client, created on first use (a missing key fails the embed call, as in pgai). */
@@ -210,7 +215,12 @@ export class OpenAIEmbedder implements Embedder {
         .asResponse();
       response = await this.#bodies.read(
         raw,
-        (bytes) => parseEmbeddingsResponse(bytes, input.length) as EmbeddingResponse,
+        (bytes) =>
+          parseEmbeddingsResponse(
+            bytes,
+            input.length,
+            (n) => this.#vectorBuffers.take(n),
+          ) as EmbeddingResponse,
       );
     } catch (error) {
       if (signal?.aborted) throw signal.reason;

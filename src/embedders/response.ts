@@ -57,13 +57,18 @@ export class ResponseSyntaxError extends SyntaxError {
  * becomes what `JSON.parse` would make of it, except the string value of any key named
  * `embedding`: it is decoded as base64 of little-endian float32 values into a `Float32Array`.
  * Vectors of the size of the first one share a single buffer allocated for `count` of them (the
- * number of vectors expected); further vectors, and vectors of other sizes, get their own.
+ * number of vectors expected), obtained from `allocate` (which may hand out a recycled buffer of
+ * at least that size); further vectors, and vectors of other sizes, get their own.
  * An `embedding` that is not a string (a list of numbers from a server that ignored
  * `encoding_format: "base64"`) is left as parsed.
  * @throws ResponseSyntaxError for malformed JSON or base64, with the byte offset of the problem
  */
-export function parseEmbeddingsResponse(bytes: Uint8Array, count = 1): unknown {
-  return new Parser(bytes, count).parse();
+export function parseEmbeddingsResponse(
+  bytes: Uint8Array,
+  count = 1,
+  allocate: (byteLength: number) => ArrayBuffer = (n) => new ArrayBuffer(n),
+): unknown {
+  return new Parser(bytes, count, allocate).parse();
 }
 
 /** One parse: the bytes, the read position and the shared vector buffer. */
@@ -80,9 +85,12 @@ class Parser {
   /** Where the vector being decoded goes: `#shared` or a buffer of its own. */
   #target: DataView | undefined;
 
-  constructor(bytes: Uint8Array, count: number) {
+  readonly #allocate: (byteLength: number) => ArrayBuffer;
+
+  constructor(bytes: Uint8Array, count: number, allocate: (byteLength: number) => ArrayBuffer) {
     this.#bytes = bytes;
     this.#count = Math.max(1, count);
+    this.#allocate = allocate;
   }
 
   parse(): unknown {
@@ -390,7 +398,7 @@ class Parser {
    */
   #reserve(size: number): number {
     if (LITTLE_ENDIAN && this.#shared === undefined) {
-      this.#shared = new DataView(new ArrayBuffer(size * this.#count));
+      this.#shared = new DataView(this.#allocate(size * this.#count));
       this.#size = size;
       this.#used = 0;
     }

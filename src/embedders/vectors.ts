@@ -44,6 +44,39 @@ export function decodeBase64Floats(base64: string): Float32Array {
   return out;
 }
 
+/**
+ * Buffers of vectors whose user is done with them, handed out again for later responses: a
+ * backfill then decodes every response into one of a few buffers instead of a fresh one, which V8
+ * would free only at its next full collection.
+ */
+export class VectorBuffers {
+  readonly #free: ArrayBuffer[] = [];
+  readonly #keep: number;
+
+  /** @param keep buffers kept (about the number of responses in flight at once) */
+  constructor(keep = 4) {
+    this.#keep = keep;
+  }
+
+  /** A buffer of at least `byteLength` bytes: a recycled one when one is big enough. */
+  take(byteLength: number): ArrayBuffer {
+    const i = this.#free.findIndex((b) => b.byteLength >= byteLength);
+    if (i < 0) return new ArrayBuffer(byteLength);
+    return this.#free.splice(i, 1)[0]!;
+  }
+
+  /**
+   * Takes back the buffer behind `vectors` (one response's vectors share one). The caller must
+   * not read them afterwards: their memory will hold another response's vectors.
+   */
+  give(vectors: readonly Float32Array[]): void {
+    const buffer = vectors[0]?.buffer;
+    if (!(buffer instanceof ArrayBuffer) || this.#free.includes(buffer)) return;
+    if (this.#free.length >= this.#keep) this.#free.shift();
+    this.#free.push(buffer);
+  }
+}
+
 /** Encode float32 values as base64 of little-endian bytes (what providers send). */
 export function encodeBase64Floats(values: ArrayLike<number>): string {
   const view = new DataView(new ArrayBuffer(values.length * 4));

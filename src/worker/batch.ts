@@ -222,6 +222,7 @@ async function processBatch(
   const memory = new BatchMemory();
   const sink: ChunkSink = dest.kind === "table"
     ? {
+      consumesVectors: true,
       write: async (runs) => {
         for (const { work, start, vectors } of runs) {
           if (start + vectors.length === work.chunks.length) stored.push(work);
@@ -238,6 +239,7 @@ async function processBatch(
     }
     : {
       // Chunking is `none` for a column destination: one chunk, one vector per row.
+      consumesVectors: false,
       write: (runs) => {
         for (const { work, vectors } of runs) {
           work.vectors = vectors;
@@ -291,6 +293,8 @@ interface ChunkRun {
 
 /** Where {@link embedRows} hands the vectors of each API response. */
 interface ChunkSink {
+  /** Whether the vectors are done with once `write` resolves (their memory can be reused). */
+  consumesVectors: boolean;
   write(runs: ChunkRun[]): Promise<void>;
   /** Removes the chunks already written for a row found to be at fault. */
   discard(work: RowWork): Promise<void>;
@@ -333,6 +337,8 @@ async function embedRows(
           }
         }
         await sink.write(runs);
+        // Written out (COPY data is a copy): the embedder may decode a later response there.
+        if (sink.consumesVectors) ctx.embedder.recycle?.(part);
         ctx.onActivity?.();
       }
       if (received !== documents.length) {

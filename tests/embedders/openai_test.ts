@@ -310,3 +310,25 @@ Deno.test("openai embedder stops when its signal aborts", async () => {
   assert.ok(error instanceof Error);
   assert.equal(error.message, "shutting down");
 });
+
+Deno.test("openai embedder decodes a later response into the memory of recycled vectors only", async () => {
+  await using server = startOpenAIServer();
+  // 768 dimensions: 341 inputs per request, so 700 documents take three responses.
+  const embedder = openai(server.url, { dimensions: 768 });
+  const documents = Array.from({ length: 700 }, (_, i) => `document ${i}`);
+  const kept: Float32Array[][] = [];
+  const buffers: ArrayBufferLike[] = [];
+  let offset = 0;
+  for await (const part of embedder.embed(documents)) {
+    buffers.push(part[0]!.buffer);
+    part.forEach((v, i) => assert.deepEqual(v, expectedVector(documents[offset + i]!, 768)));
+    offset += part.length;
+    if (buffers.length === 1) kept.push(part); // still in use: never recycled
+    else embedder.recycle!(part);
+  }
+  assert.equal(offset, 700);
+  assert.equal(buffers.length, 3);
+  assert.notEqual(buffers[1], buffers[0], "vectors still in use are not overwritten");
+  assert.equal(buffers[2], buffers[1], "the recycled buffer holds the next response");
+  kept[0]!.forEach((v, i) => assert.deepEqual(v, expectedVector(documents[i]!, 768)));
+});

@@ -488,6 +488,31 @@ Deno.test("a bad template fails the batch with pgai's error and keeps the queue"
   assert.equal(q!.loading_retries, 0, "not re-queued as a poison row");
 });
 
+Deno.test("batches that take several API responses store exact vectors while response buffers are reused", async () => {
+  await sql`create table multi (id int primary key, title text, body text)`;
+  const rows = [1, 2, 3, 4].map((id) => ({
+    id,
+    title: `m${id}`,
+    body: Array.from({ length: 1100 }, (_, s) => `Sentence ${s} of row ${id} with some words.`)
+      .join("\n\n") + " " + "tail ".repeat(id * 40),
+  }));
+  for (const r of rows) await sql`insert into multi ${sql(r)}`;
+  // 768 dimensions: at most 341 inputs per request, so each 2-row batch takes two responses.
+  const id = await createVectorizer(sql, {
+    table: "multi",
+    baseUrl: openai.url,
+    dimensions: 768,
+    batchSize: 2,
+    concurrency: 2,
+  });
+  const before = openai.requests.length;
+  const error = await new Worker({ dbUrl: db.url, once: true, vectorizerIds: [id], env }).run();
+  assert.equal(error, undefined);
+  const chunks = await assertStoreMatches("multi_embedding_store", rows, 768);
+  assert.ok(chunks > 341 * 2, `${chunks} chunks`);
+  assert.ok(openai.requests.length - before >= 4, "several responses per batch");
+});
+
 Deno.test("NULL, empty and 2 MB contents behave as pgai's", async () => {
   await sql`create table sizes (id int primary key, title text, body text)`;
   const big = Array.from({ length: 40_000 }, (_, i) => `w${i % 1000}`).join(" ") + "\n\n" +

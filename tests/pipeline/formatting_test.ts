@@ -4,11 +4,11 @@
  * worker fetches it, and every golden template rendered from it.
  */
 import assert from "node:assert/strict";
-import type postgres from "postgres";
 import { loadTypeCatalog } from "../../src/db/types.ts";
 import { compileTemplate, formatChunk, TemplateError } from "../../src/pipeline/formatting.ts";
 import type { RenderContext, SourceRow } from "../../src/pipeline/row.ts";
 import { testDatabase } from "../support/pg.ts";
+import { fetchRows } from "../support/rows.ts";
 
 interface GoldenCase {
   name: string;
@@ -29,19 +29,6 @@ const golden = JSON.parse(
   };
   cases: GoldenCase[];
 };
-
-/** Fetches all rows of `query` as the worker does: raw text values plus column type OIDs. */
-export async function fetchRows(sql: postgres.Sql, query: string): Promise<SourceRow[]> {
-  const result = await sql.unsafe(query).raw();
-  const decoder = new TextDecoder();
-  const columns = result.columns.map((c) => ({ name: c.name, typeOid: c.type }));
-  return result.map((raw) => ({
-    columns,
-    values: (raw as unknown as (Uint8Array | null)[]).map((v) =>
-      v === null ? null : decoder.decode(v)
-    ),
-  }));
-}
 
 Deno.test("golden templates render exactly as pgai 0.12.1 on the golden source row", async () => {
   await using db = await testDatabase("pipeline_formatting");

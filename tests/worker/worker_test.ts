@@ -1,7 +1,10 @@
 import assert from "node:assert/strict";
+import { loadTypeCatalog } from "../../src/db/types.ts";
 import { chunkText } from "../../src/pipeline/chunking.ts";
+import { formatChunk } from "../../src/pipeline/formatting.ts";
 import { Worker } from "../../src/worker/worker.ts";
 import { expectedVector, startOllamaServer, startOpenAIServer } from "../support/providers.ts";
+import { fetchRows } from "../support/rows.ts";
 import {
   count,
   createVectorizer,
@@ -511,6 +514,39 @@ Deno.test("batches that take several API responses store exact vectors while res
   const chunks = await assertStoreMatches("multi_embedding_store", rows, 768);
   assert.ok(chunks > 341 * 2, `${chunks} chunks`);
   assert.ok(openai.requests.length - before >= 4, "several responses per batch");
+});
+
+Deno.test("executors render enum, domain and array columns in templates like the formatting stage", async () => {
+  await sql.unsafe(`create type mood as enum ('happy', 'sad');
+    create domain short_text as text check (length(value) < 50);
+    create table typed_src (id int primary key, mood mood, label short_text, tags int[],
+      moods mood[], body text)`);
+  await sql`insert into typed_src values
+    (1, 'happy', 'first', '{1,2,3}', '{happy,sad}', 'one body'),
+    (2, null, 'second', '{}', null, 'two body')`;
+  const template = "$label|$mood|$tags|$moods: $chunk";
+  const id = await createVectorizer(sql, {
+    table: "typed_src",
+    baseUrl: openai.url,
+    formatting: `ai.formatting_python_template('${template}')`,
+    concurrency: 2,
+    batchSize: 1,
+  });
+  const error = await new Worker({ dbUrl: db.url, once: true, vectorizerIds: [id], env }).run();
+  assert.equal(error, undefined);
+  const rows = await fetchRows(sql, "select * from typed_src order by id");
+  const context = {
+    types: await loadTypeCatalog(sql, rows[0]!.columns.map((c) => c.typeOid)),
+    timeZone: "UTC",
+  };
+  const config = { implementation: "python_template" as const, template };
+  const expected = rows.map((row, i) =>
+    formatChunk(config, ["one body", "two body"][i]!, row, context)
+  );
+  // psycopg loads arrays of a custom enum as their text form (no adapter is registered).
+  assert.equal(expected[0], "first|happy|[1, 2, 3]|{happy,sad}: one body");
+  const stored = await storedChunks(sql, "typed_src_embedding_store");
+  assert.deepEqual(stored.map((s) => s.chunk), expected);
 });
 
 Deno.test("NULL, empty and 2 MB contents behave as pgai's", async () => {

@@ -43,6 +43,21 @@ Deno.test("connect: libpq key=value strings and a URL's host parameter are under
   assert.throws(() => parseConnectionString("host=x junk"), ConnectionStringError);
 });
 
+Deno.test("connect: sessions run without JIT unless PGOPTIONS chooses", async () => {
+  const show = async (env: Record<string, string>) => {
+    const sql = connect(db.url, { env });
+    try {
+      const [row] = await sql<{ jit: string }[]>`show jit`;
+      return row?.jit;
+    } finally {
+      await sql.end();
+    }
+  };
+  assert.equal(await show({}), "off");
+  assert.equal(await show({ PGOPTIONS: "-c jit=on" }), "on");
+  assert.equal(await show({ PGOPTIONS: "-c work_mem=8MB" }), "off");
+});
+
 Deno.test("connect: a refused connection gets a libpq-like text and counts as a connection error", async () => {
   const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = (l.addr as Deno.NetAddr).port;

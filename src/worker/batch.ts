@@ -59,8 +59,6 @@ export interface BatchContext {
   onActivity?: () => void;
   /** Called when the batch's chunks are about to be sent to the provider. */
   onEmbedding?: () => void;
-  /** Records the batch's successes in the transaction, sent together with the COMMIT. */
-  recordProgress?: (sql: postgres.Sql, succeeded: number) => Promise<void>;
   /**
    * Keys that failed earlier in this run. Without retry columns (extension-era catalogs) a
    * re-queued row comes straight back; such rows are put back untouched until the next run.
@@ -129,12 +127,7 @@ export async function runBatch(sql: postgres.Sql, ctx: BatchContext): Promise<Ba
     const begun = sql.unsafe("begin").execute();
     open = true;
     const outcome = await processBatch(sql as unknown as postgres.TransactionSql, ctx, begun);
-    const succeeded = succeededRows(outcome);
-    // Progress and COMMIT go out together: one round trip instead of two transactions.
-    const [, commit] = await Promise.all([
-      succeeded > 0 && ctx.recordProgress ? ctx.recordProgress(sql, succeeded) : undefined,
-      sql.unsafe("commit"),
-    ]);
+    const commit = await sql.unsafe("commit");
     open = false;
     if (commit.command !== "COMMIT") throw new Error("the batch transaction was rolled back");
     return outcome;

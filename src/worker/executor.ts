@@ -32,6 +32,7 @@ import {
 import { batchSize, type Vectorizer } from "./config.ts";
 import { Formatter } from "./formatter.ts";
 import { interruptibleSleep } from "./sleep.ts";
+import { ProgressReporter } from "./progress.ts";
 import type { WorkerTracking } from "./tracking.ts";
 
 const log = getLogger("worker");
@@ -105,11 +106,19 @@ class RunState {
   reporting = false;
   /** Called after a batch that took as many keys as the batch size allows. */
   onFullBatch: (() => void) | undefined;
+  readonly progress: ProgressReporter;
+
+  constructor(progress: ProgressReporter) {
+    this.progress = progress;
+  }
 }
 
 /** Runs the executors of one vectorizer and waits for all of them. */
 export async function runVectorizer(options: VectorizerRunOptions): Promise<VectorizerRunResult> {
-  const state = new RunState();
+  const v = options.vectorizer;
+  const state = new RunState(
+    new ProgressReporter(v.id, (n) => options.tracking.progress(options.control, v.id, n)),
+  );
   // The table layouts are read once, on the control connection, while the executors connect.
   const layouts = readLayouts(options);
   layouts.catch(() => {}); // each executor reports the failure as its own
@@ -138,6 +147,8 @@ export async function runVectorizer(options: VectorizerRunOptions): Promise<Vect
   }
   // Executors may be added while waiting.
   for (let done = 0; done < executors.length; done++) await executors[done];
+  // Recorded before the run is reported finished (not waited for once shutdown is forced).
+  if (!options.abortSignal.aborted) await state.progress.drain();
   return {
     items: state.items,
     embedded: state.embedded,
@@ -198,6 +209,7 @@ async function runExecutor(
       record(options, state, outcome, performance.now() - started, index);
       // Successes exclude rows that failed or were put back (pgai counts them, §7.15).
       options.tracking.countSuccesses(succeededRows(outcome));
+      state.progress.add(succeededRows(outcome));
       if (outcome.disabled) {
         log.info("vectorizer is disabled, stopping", { vectorizer_id: v.id });
         break;
@@ -308,7 +320,6 @@ function batchContext(
     failedKeys: state.failedKeys,
     batchSize: batchSize(v.config),
     signal: options.abortSignal,
-    recordProgress: (conn, n) => options.tracking.progress(conn, v.id, n),
     ...(options.onActivity ? { onActivity: options.onActivity } : {}),
   };
 }

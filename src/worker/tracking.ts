@@ -75,10 +75,10 @@ export class WorkerTracking {
   }
 
   /**
-   * Records a successful batch for a vectorizer (`ai._worker_progress(id, vid, n, NULL)`) on the
-   * given connection: inside the batch's transaction, just before its COMMIT, so that both travel
-   * together (pgai uses a transaction of its own). Count the items with {@link countSuccesses}
-   * once the batch is committed.
+   * Records successful items for a vectorizer (`ai._worker_progress(id, vid, n, NULL)`) on the
+   * given connection, after their batches committed (executors send them on the control
+   * connection, several batches at once when they come quickly). Count the items with
+   * {@link countSuccesses} as well, for the heartbeat.
    */
   async progress(sql: postgres.Sql, vectorizerId: number, items: number): Promise<void> {
     if (!this.enabled) return;

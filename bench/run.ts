@@ -26,8 +26,8 @@ const USAGE = `Usage: deno task bench [OPTIONS]
 
 Options:
   --rows N              rows of the backfill (default 20000)
-  --repeat N            worker runs of the backfill, each between two baseline runs; the
-                        median ratio counts (default 3)
+  --repeat N            worker runs of the backfill (each between two baseline runs) and of
+                        the -c 8 scaling run; the median counts (default 3)
   --scaling-rows N      rows of each scaling run (default 2000)
   --startup-runs N      runs of each start-up measurement (default 15)
   --only LIST           comma-separated subset of: ${SCENARIOS.join(", ")}
@@ -181,6 +181,7 @@ async function main(args: readonly string[]): Promise<number> {
   const ctx: BenchContext = {
     rows: options.rows,
     backfillRounds: options.repeat,
+    scalingRounds: options.repeat,
     scalingRows: options.scalingRows,
     startupRuns: options.startupRuns,
     ...(options.workerLogLevel ? { workerLogLevel: options.workerLogLevel } : {}),

@@ -1,14 +1,16 @@
 /**
  * Database connections for the worker.
  *
- * Wraps npm:postgres with what the worker needs on every connection: TCP_NODELAY (npm:postgres
- * on Deno does not set it, and a batch is a chain of small request/response messages that Nagle's
- * algorithm would delay), libpq-style connection strings (`postgres://` URIs including a `host`
- * query parameter, and `key=value` conninfo strings), an application_name per purpose (contract
- * §2.9), and libpq-like texts for connection failures (never containing the password).
+ * Wraps npm:postgres with what the worker needs on every connection: Deno's own sockets for
+ * plaintext connections (`socket.ts`), TCP_NODELAY (npm:postgres on Deno does not set it, and a
+ * batch is a chain of small request/response messages that Nagle's algorithm would delay),
+ * libpq-style connection strings (`postgres://` URIs including a `host` query parameter, and
+ * `key=value` conninfo strings), an application_name per purpose (contract §2.9), and libpq-like
+ * texts for connection failures (never containing the password).
  */
 import net from "node:net";
 import postgres from "postgres";
+import { DenoSocket } from "./socket.ts";
 
 /** Options for {@link connect}. */
 export interface ConnectOptions {
@@ -72,6 +74,8 @@ interface SocketTarget {
   host: string[];
   port: number[];
   path: string | false;
+  /** npm:postgres's resolved `ssl` setting (false: plaintext). */
+  ssl: unknown;
 }
 
 /**
@@ -79,18 +83,26 @@ interface SocketTarget {
  * connecting (npm:postgres queues its first messages and handles errors, timeouts and reconnects
  * as with its own sockets); TCP_NODELAY is switched on once connected. The hosts of a multi-host
  * URL are tried in turn, one per connection attempt.
+ *
+ * Plaintext connections go through Deno's own sockets ({@link DenoSocket}: far less native
+ * memory than `node:net` under load); TLS needs a `node:net` socket for npm:postgres to upgrade
+ * with `node:tls` and its certificate options.
  */
 function socketFactory() {
   let attempt = 0;
-  return (target: SocketTarget): net.Socket => {
+  return (target: SocketTarget): net.Socket | DenoSocket => {
+    const i = attempt++ % Math.max(1, target.host.length);
+    const host = target.host[i] ?? "localhost";
+    const port = target.port[i] ?? target.port[0] ?? 5432;
+    if (!target.ssl) {
+      return new DenoSocket(target.path ? { path: target.path } : { hostname: host, port });
+    }
     const socket = new net.Socket();
     socket.once("connect", () => socket.setNoDelay(true));
-    if (target.path) {
-      socket.connect(target.path);
-    } else {
-      const i = attempt++ % Math.max(1, target.host.length);
-      socket.connect(target.port[i] ?? target.port[0] ?? 5432, target.host[i] ?? "localhost");
-    }
+    // npm:postgres names the TLS server (SNI) after `socket.host`, which only its own sockets set.
+    if (!target.path) Object.assign(socket, { host });
+    if (target.path) socket.connect(target.path);
+    else socket.connect(port, host);
     return socket;
   };
 }

@@ -175,7 +175,12 @@ export class QueueStatements {
     }).raw() as unknown as (Uint8Array | null)[][] & {
       columns: { name: string; type: number }[];
     };
-    return this.#decode(result, result.columns);
+    const batch = this.#decode(result, result.columns);
+    // The finished query object stays reachable from npm:postgres's closures (allocated in V8's
+    // old generation) until the next full collection, and with it its result: emptied here, the
+    // raw rows die young instead of being promoted with every batch.
+    result.length = 0;
+    return batch;
   }
 
   #decode(rows: (Uint8Array | null)[][], meta: { name: string; type: number }[]): FetchedBatch {

@@ -226,13 +226,17 @@ export class OpenAIEmbedder implements Embedder {
       if (signal?.aborted) throw signal.reason;
       throw this.#providerError(error);
     }
+    const count = input.length;
+    // The SDK keeps the finished request (and so `body.input`) reachable from closures allocated
+    // in V8's old generation until the next full collection: emptied, the texts die young.
+    input.length = 0;
     log.debug("embedded batch", {
       provider: this.implementation,
       model: this.model,
-      inputs: input.length,
+      inputs: count,
       prompt_tokens: response?.usage?.prompt_tokens ?? null,
     });
-    return vectorsByIndex(this.implementation, response?.data, input.length);
+    return vectorsByIndex(this.implementation, response?.data, count);
   }
 
   /** pgai's text for an SDK error (Python openai's `str(exception)`). */

@@ -32,7 +32,7 @@ RUN case "${TARGETARCH}" in \
       arm64) target=aarch64-unknown-linux-gnu ;; \
       *) echo "unsupported TARGETARCH '${TARGETARCH}' (expected amd64 or arm64)" >&2; exit 1 ;; \
     esac \
- && deno compile -A --frozen --target "${target}" --v8-flags=--max-semi-space-size=1,--expose-gc --output /out/pgai main.ts
+ && deno compile -A --frozen --target "${target}" --v8-flags=--max-semi-space-size=4,--no-allocation-site-pretenuring,--expose-gc --output /out/pgai main.ts
 
 FROM gcr.io/distroless/cc-debian12:nonroot
 

@@ -23,7 +23,7 @@ do
   name="pgai-${target}"
   case "$target" in *windows*) name="${name}.exe" ;; esac
   echo "compiling ${name}" >&2
-  deno compile -A --frozen --target "$target" --v8-flags=--max-semi-space-size=1,--expose-gc --output "${out}/${name}" main.ts
+  deno compile -A --frozen --target "$target" --v8-flags=--max-semi-space-size=4,--no-allocation-site-pretenuring,--expose-gc --output "${out}/${name}" main.ts
 done
 
 cd "$out"

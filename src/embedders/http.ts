@@ -1,11 +1,12 @@
 /**
- * JSON-over-HTTP requests with retries, for providers we speak to without an SDK (Voyage AI and
- * the LiteLLM providers).
+ * JSON-over-HTTP requests with retries, for the providers we speak to with `fetch` (OpenAI, Voyage
+ * AI and the LiteLLM providers; Ollama goes through its own client).
  *
  * Retries follow the policy of the official SDKs: on 408, 409, 429, 5xx and network failures or
  * timeouts, waiting what the server asks (`retry-after-ms`, `retry-after` in seconds or as an
  * HTTP date, when between 0 and 60 s) or else an exponential backoff of 0.5 s, 1 s, 2 s ... capped
- * at 8 s with up to 25 % jitter. The caller turns the final failure into its provider's error text.
+ * at 8 s with up to 25 % jitter; a server's `x-should-retry` overrides the status. The caller turns
+ * the final failure into its provider's error text.
  */
 
 import { getLogger } from "../log.ts";
@@ -73,56 +74,80 @@ export interface JsonResponse {
 
 /**
  * POST `body` as JSON and parse the JSON answer, retrying retryable failures.
+ * @throws HttpRequestError after the last failed attempt, or for a success body that is not JSON
+ * @throws the signal's reason when aborted
+ */
+export function postJson(request: JsonRequest): Promise<JsonResponse> {
+  return post({ ...request, body: JSON.stringify(request.body) }, async (response, attempt) => {
+    const text = await response.text();
+    try {
+      return { json: JSON.parse(text), headers: response.headers };
+    } catch (cause) {
+      throw new HttpRequestError(`invalid JSON in response: ${text.slice(0, 200)}`, {
+        status: response.status,
+        headers: response.headers,
+        body: text,
+        attempts: attempt,
+        cause,
+      });
+    }
+  });
+}
+
+/** One POST whose body is already encoded. */
+export interface PostRequest extends Omit<JsonRequest, "body"> {
+  readonly body: string;
+}
+
+/**
+ * POST `request.body` (JSON text) and return what `read` makes of the first successful (2xx)
+ * response, retrying retryable failures. A failed response's body is kept, as text, on the
+ * error. `read` runs within the attempt's time limit; whatever it throws ends the request,
+ * unless the time limit ran out meanwhile, which counts as a timed-out attempt.
  * @throws HttpRequestError after the last failed attempt
  * @throws the signal's reason when aborted
  */
-export async function postJson(request: JsonRequest): Promise<JsonResponse> {
+export async function post<T>(
+  request: PostRequest,
+  read: (response: Response, attempt: number) => Promise<T>,
+): Promise<T> {
   const doFetch = request.fetch ?? fetch;
-  const payload = JSON.stringify(request.body);
   const { maxRetries, timeoutMs } = request.policy;
+  const headers = { "content-type": "application/json", ...request.headers };
   for (let attempt = 1;; attempt++) {
     request.signal?.throwIfAborted();
     const timeout = AbortSignal.timeout(timeoutMs);
     const signal = request.signal ? AbortSignal.any([request.signal, timeout]) : timeout;
     let failure: HttpRequestError;
+    let response: Response | undefined;
     try {
-      const response = await doFetch(request.url, {
+      response = await doFetch(request.url, {
         method: "POST",
-        headers: { "content-type": "application/json", ...request.headers },
-        body: payload,
+        headers,
+        body: request.body,
         signal,
       });
-      const text = await response.text();
-      if (response.ok) {
-        try {
-          return { json: JSON.parse(text), headers: response.headers };
-        } catch (cause) {
-          throw new HttpRequestError(`invalid JSON in response: ${text.slice(0, 200)}`, {
-            status: response.status,
-            headers: response.headers,
-            body: text,
-            attempts: attempt,
-            cause,
-          });
-        }
-      }
+      if (response.ok) return await read(response, attempt);
       failure = new HttpRequestError(`HTTP ${response.status}`, {
         status: response.status,
         headers: response.headers,
-        body: text,
+        body: await response.text(),
         attempts: attempt,
       });
     } catch (error) {
-      if (error instanceof HttpRequestError) throw error;
       if (request.signal?.aborted) throw request.signal.reason;
       const timedOut = timeout.aborted;
+      // A custom fetch's own HttpRequestError is final, and so is what `read` finds wrong with a
+      // successful answer; a TypeError (fetch's network failure) while reading it is not.
+      if (!timedOut && error instanceof HttpRequestError) throw error;
+      if (!timedOut && response?.ok && !(error instanceof TypeError)) throw error;
       failure = new HttpRequestError(timedOut ? "request timed out" : String(error), {
         timedOut,
         attempts: attempt,
         cause: error,
       });
     }
-    if (!failure.retryable || attempt > maxRetries) throw failure;
+    if (!shouldRetry(failure) || attempt > maxRetries) throw failure;
     const delay = retryDelayMs(failure.headers, attempt);
     log.warn("embedding request failed, retrying", {
       provider: request.provider,
@@ -134,6 +159,17 @@ export async function postJson(request: JsonRequest): Promise<JsonResponse> {
     });
     await sleep(delay, request.signal);
   }
+}
+
+/**
+ * Whether a failed attempt is tried again: the server's `x-should-retry: true|false` when it
+ * sends one (as OpenAI's API does and its SDKs obey), else by status or for a network failure.
+ */
+function shouldRetry(failure: HttpRequestError): boolean {
+  const asked = failure.headers?.get("x-should-retry");
+  if (asked === "true") return true;
+  if (asked === "false") return false;
+  return failure.retryable;
 }
 
 /**

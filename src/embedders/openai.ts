@@ -1,14 +1,20 @@
 /**
- * OpenAI (and OpenAI-compatible) embeddings through the official `openai` client (contract §4.6.2).
+ * OpenAI (and OpenAI-compatible) embeddings: `POST {base_url}/embeddings` (contract §4.6.2).
  *
  * Matches pgai's requests (body keys, `dimensions` rules, the 2,048-input / 300,000-token split on
  * a 0.25 × UTF-8-bytes estimate, truncation to 8,191 `cl100k_base` tokens for the three models
- * that have that context) and error texts (`Error code: 401 - {...}`), and fixes pgai's
- * weaknesses (§7.11): vectors are placed by their `index` field, special-token text is embedded
- * as text, vectors travel as base64, and retries are more patient.
+ * that have that context), the environment its client reads (`OPENAI_BASE_URL`, `OPENAI_ORG_ID`,
+ * `OPENAI_PROJECT_ID`) and its error texts (`Error code: 401 - {...}`, `Connection error.`), and
+ * fixes pgai's weaknesses (§7.11): vectors are placed by their `index` field, special-token text
+ * is embedded as text, vectors travel as base64, and retries are more patient.
+ *
+ * The request goes out with `fetch` (src/embedders/http.ts), not through the `openai` package:
+ * loading that SDK (455 modules) cost the worker ~10 MiB of resident memory and ~60 ms of
+ * start-up, and its per-request promises and closures ~20 % of the worker's CPU in a backfill,
+ * for a call this module already builds, reads and reports itself. The tests' OpenAI server is
+ * checked against the official SDK (tests/support/providers_test.ts).
  */
 
-import OpenAI from "openai";
 import { getLogger } from "../log.ts";
 import { registerSecret } from "../secrets.ts";
 import { batchIndices, type BatchRange } from "./batching.ts";
@@ -30,11 +36,22 @@ import {
 } from "./embedder.ts";
 import { BodyBuffers } from "./body.ts";
 import { blamesInput, EmbeddingProviderError, isRetryableStatus, pythonRepr } from "./errors.ts";
+import { HttpRequestError, post } from "./http.ts";
 import { parseEmbeddingsResponse } from "./response.ts";
 import { estimateTokens, mayExceed, truncateCl100k } from "./tokenizer.ts";
 import { VectorBuffers, vectorsByIndex } from "./vectors.ts";
 
 const log = getLogger("embedders");
+
+/** The body of an embeddings request, as pgai sends it (plus `encoding_format`). */
+interface EmbeddingRequest {
+  readonly input: string[];
+  readonly model: string;
+  /** Left out of the JSON when undefined, as are `user`'s. */
+  readonly dimensions: number | undefined;
+  readonly user: string | undefined;
+  readonly encoding_format: "base64";
+}
 
 /** The parts of an embeddings response body the embedder reads. */
 type EmbeddingResponse =
@@ -66,6 +83,7 @@ const TRUNCATED_MODELS = new Set([
   "text-embedding-3-large",
 ]);
 const ADA_002 = "text-embedding-ada-002";
+const DEFAULT_BASE_URL = "https://api.openai.com/v1";
 const MISSING_KEY = "The api_key client option must be set either by passing api_key to the " +
   "client or by setting the OPENAI_API_KEY environment variable";
 
@@ -80,11 +98,10 @@ export class OpenAIEmbedder implements Embedder {
   readonly #env: Env;
   readonly #policy: RequestPolicy;
   readonly #signal: AbortSignal | undefined;
-  readonly #fetch: typeof fetch;
-  readonly #rawErrorBodies = new WeakMap<Headers, string>();
+  readonly #fetch: typeof fetch | undefined;
   readonly #bodies = new BodyBuffers();
   readonly #vectorBuffers = new VectorBuffers();
-  #client: OpenAI | undefined;
+  #headers: Record<string, string> | undefined;
 
   constructor(config: OpenAIEmbeddingConfig, options: EmbedderOptions = {}) {
     this.model = requiredString(config.model, "model");
@@ -97,7 +114,7 @@ export class OpenAIEmbedder implements Embedder {
     registerSecret(this.#apiKey);
     this.#policy = requestPolicy(options);
     this.#signal = options.signal;
-    this.#fetch = options.fetch ?? fetch;
+    this.#fetch = options.fetch;
   }
 
   setup(): Promise<void> {
@@ -113,13 +130,13 @@ export class OpenAIEmbedder implements Embedder {
       );
     }
     const abort = combineSignals(this.#signal, signal);
-    const client = this.#openClient();
+    const headers = this.#requestHeaders();
     const inputs = await this.#prepareInputs(documents);
     const dimensions = this.#dimensions ?? DEFAULT_DIMENSIONS[this.model] ?? 1536;
     const ranges = requestRanges(inputs, maxInputsPerRequest(dimensions));
     for (const [start, end] of ranges) {
       abort?.throwIfAborted();
-      yield await this.#request(client, inputs.slice(start, end), abort);
+      yield await this.#request(headers, inputs.slice(start, end), abort);
     }
   }
 
@@ -127,52 +144,25 @@ export class OpenAIEmbedder implements Embedder {
     this.#vectorBuffers.give(vectors);
   }
 
-  /** The SDK client, created on first use (a missing key fails the embed call, as in pgai). */
-  #openClient(): OpenAI {
-    if (this.#client) return this.#client;
+  /**
+   * The headers of every request, made on first use: a missing key fails the embed call, as the
+   * client does in pgai. Organization and project come from the environment, as there.
+   */
+  #requestHeaders(): Record<string, string> {
+    if (this.#headers) return this.#headers;
     if (this.#apiKey === undefined) {
       throw new EmbeddingProviderError(this.implementation, MISSING_KEY);
     }
-    const baseFetch = this.#fetch;
-    const rawBodies = this.#rawErrorBodies;
-    // Keep the raw body of failed responses: pgai's error text is the Python repr of the whole
-    // JSON body, which the SDK error only carries in part.
-    const keepErrorBodies = async (input: RequestInfo | URL, init?: RequestInit) => {
-      const response = await baseFetch(input, init);
-      if (response.ok) return response;
-      const text = await response.text();
-      const copy = new Response(text, {
-        status: response.status,
-        statusText: response.statusText,
-        headers: response.headers,
-      });
-      rawBodies.set(copy.headers, text);
-      return copy;
+    const headers: Record<string, string> = {
+      accept: "application/json",
+      authorization: `Bearer ${this.#apiKey}`,
     };
-    this.#client = new OpenAI({
-      apiKey: this.#apiKey,
-      baseURL: this.#baseURL ?? "https://api.openai.com/v1",
-      organization: envValue(this.#env, "OPENAI_ORG_ID") ?? null,
-      project: envValue(this.#env, "OPENAI_PROJECT_ID") ?? null,
-      maxRetries: this.#policy.maxRetries,
-      timeout: this.#policy.timeoutMs,
-      fetch: keepErrorBodies,
-      logLevel: "info",
-      logger: {
-        error: (message: string) => log.error(message, { provider: this.implementation }),
-        warn: (message: string) => log.warn(message, { provider: this.implementation }),
-        // The client reports each retry at info level, every request at debug level.
-        info: (message: string) =>
-          message.includes("retrying")
-            ? log.warn("embedding request failed, retrying", {
-              provider: this.implementation,
-              detail: message,
-            })
-            : log.debug(message, { provider: this.implementation }),
-        debug: (message: string) => log.debug(message, { provider: this.implementation }),
-      },
-    });
-    return this.#client;
+    const organization = envValue(this.#env, "OPENAI_ORG_ID");
+    if (organization !== undefined) headers["openai-organization"] = organization;
+    const project = envValue(this.#env, "OPENAI_PROJECT_ID");
+    if (project !== undefined) headers["openai-project"] = project;
+    this.#headers = headers;
+    return headers;
   }
 
   /** Truncate long inputs of the `cl100k_base` models to their context length. */
@@ -196,87 +186,90 @@ export class OpenAIEmbedder implements Embedder {
   }
 
   async #request(
-    client: OpenAI,
+    headers: Record<string, string>,
     input: string[],
     signal: AbortSignal | undefined,
   ): Promise<Float32Array[]> {
-    const body: OpenAI.EmbeddingCreateParams = { input, model: this.model };
-    if (this.#dimensions !== undefined && this.model !== ADA_002) {
-      body.dimensions = this.#dimensions;
-    }
-    if (this.#user !== undefined) body.user = this.#user;
-    body.encoding_format = "base64";
+    // pgai's keys in pgai's order, then the encoding.
+    const body: EmbeddingRequest = {
+      input,
+      model: this.model,
+      dimensions: this.#dimensions !== undefined && this.model !== ADA_002
+        ? this.#dimensions
+        : undefined,
+      user: this.#user,
+      encoding_format: "base64",
+    };
     let response: EmbeddingResponse;
     try {
-      // The raw response (the client has checked its status, with retries): its bytes are parsed
-      // here, the base64 vectors decoded straight into one buffer, without a string for the body
-      // or for each vector (a body that is not JSON fails with the byte where it goes wrong).
-      const raw = await client.embeddings.create(body, signal ? { signal } : undefined)
-        .asResponse();
-      response = await this.#bodies.read(
-        raw,
-        (bytes) =>
-          parseEmbeddingsResponse(
-            bytes,
-            input.length,
-            (n) => this.#vectorBuffers.take(n),
-          ) as EmbeddingResponse,
+      // The body's bytes are parsed as they are, the base64 vectors decoded straight into one
+      // buffer, without a string for the body or for each vector (a body that is not JSON fails
+      // with the byte where it goes wrong).
+      response = await post(
+        {
+          provider: this.implementation,
+          url: `${(this.#baseURL ?? DEFAULT_BASE_URL).replace(/\/+$/, "")}/embeddings`,
+          headers,
+          body: JSON.stringify(body),
+          policy: this.#policy,
+          signal,
+          fetch: this.#fetch,
+        },
+        (raw) =>
+          this.#bodies.read(
+            raw,
+            (bytes) =>
+              parseEmbeddingsResponse(
+                bytes,
+                input.length,
+                (n) => this.#vectorBuffers.take(n),
+              ) as EmbeddingResponse,
+          ),
       );
     } catch (error) {
       if (signal?.aborted) throw signal.reason;
       throw this.#providerError(error);
     }
-    const count = input.length;
-    // The SDK keeps the finished request (and so `body.input`) reachable from closures allocated
-    // in V8's old generation until the next full collection: emptied, the texts die young.
-    input.length = 0;
     log.debug("embedded batch", {
       provider: this.implementation,
       model: this.model,
-      inputs: count,
+      inputs: input.length,
       prompt_tokens: response?.usage?.prompt_tokens ?? null,
     });
-    return vectorsByIndex(this.implementation, response?.data, count);
+    return vectorsByIndex(this.implementation, response?.data, input.length);
   }
 
-  /** pgai's text for an SDK error (Python openai's `str(exception)`). */
+  /** pgai's text for a failed request (Python openai's `str(exception)`). */
   #providerError(error: unknown): EmbeddingProviderError {
-    if (error instanceof OpenAI.APIConnectionTimeoutError) {
-      return new EmbeddingProviderError(this.implementation, "Request timed out.", {
-        retryable: true,
-        cause: error,
-      });
+    if (!(error instanceof HttpRequestError)) {
+      const message = error instanceof Error ? error.message : String(error);
+      return new EmbeddingProviderError(this.implementation, message, { cause: error });
     }
-    if (error instanceof OpenAI.APIConnectionError) {
-      return new EmbeddingProviderError(this.implementation, "Connection error.", {
-        retryable: true,
-        cause: error,
-      });
+    if (error.status === undefined) {
+      return new EmbeddingProviderError(
+        this.implementation,
+        error.timedOut ? "Request timed out." : "Connection error.",
+        { retryable: true, cause: error },
+      );
     }
-    if (error instanceof OpenAI.APIError && typeof error.status === "number") {
-      const status = error.status;
-      const raw = error.headers ? this.#rawErrorBodies.get(error.headers) : undefined;
-      const text = (raw ?? "").trim();
-      let message: string;
-      let body: unknown = text;
-      try {
-        body = JSON.parse(text);
-        message = `Error code: ${status} - ${pythonStr(body)}`;
-      } catch {
-        message = text || `Error code: ${status}`;
-      }
-      return new EmbeddingProviderError(this.implementation, message, {
-        status,
-        retryable: isRetryableStatus(status),
-        inputRejected: blamesInput(status, body),
-        cause: error,
-      });
+    const status = error.status;
+    const text = (error.body ?? "").trim();
+    let message: string;
+    let body: unknown = text;
+    try {
+      body = JSON.parse(text);
+      message = `Error code: ${status} - ${pythonStr(body)}`;
+    } catch {
+      message = text || `Error code: ${status}`;
     }
-    const message = error instanceof Error ? error.message : String(error);
-    return new EmbeddingProviderError(this.implementation, message, { cause: error });
+    return new EmbeddingProviderError(this.implementation, message, {
+      status,
+      retryable: isRetryableStatus(status),
+      inputRejected: blamesInput(status, body),
+      cause: error,
+    });
   }
 }
-
 /** Inputs per request for vectors of `dimensions` values: {@link OPENAI_RESPONSE_VECTOR_BYTES}. */
 function maxInputsPerRequest(dimensions: number): number {
   const fit = Math.floor(OPENAI_RESPONSE_VECTOR_BYTES / (Math.max(1, dimensions) * 4));

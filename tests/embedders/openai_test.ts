@@ -193,6 +193,57 @@ Deno.test("openai embedder reports a persistent 500 with pgai's text after its r
   assert.equal(server.embedRequests.length, 3);
 });
 
+Deno.test("openai embedder obeys the server's x-should-retry over the status", async () => {
+  await using server = startOpenAIServer();
+  const error = { error: { message: "no", type: "server_error", param: null, code: null } };
+  server.script(
+    { status: 400, headers: { "x-should-retry": "true", "retry-after-ms": "0" }, body: error },
+  );
+  const [batch] = await collect(openai(server.url), ["retried 400"]);
+  assert.deepEqual(batch, [expectedVector("retried 400", 16)]);
+  assert.equal(server.embedRequests.length, 2);
+
+  server.script({ status: 503, headers: { "x-should-retry": "false" }, body: error });
+  const failed = await failure(openai(server.url), ["not retried 503"]);
+  assert.ok(failed instanceof EmbeddingProviderError);
+  assert.equal(failed.status, 503);
+  assert.equal(server.embedRequests.length, 3);
+});
+
+Deno.test("openai embedder retries a response cut off in its body", async () => {
+  // A raw HTTP server: the first answer promises more body than it sends, the second is whole.
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const body = JSON.stringify({
+    object: "list",
+    data: [{ object: "embedding", index: 0, embedding: Array.from(expectedVector("cut", 16)) }],
+    model: "text-embedding-3-small",
+    usage: { prompt_tokens: 1, total_tokens: 1 },
+  });
+  let connections = 0;
+  const serving = (async () => {
+    for await (const conn of listener) {
+      connections++;
+      const request = new Uint8Array(64 * 1024);
+      await conn.read(request);
+      const length = new TextEncoder().encode(body).length;
+      const head = `HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n` +
+        `content-length: ${length}\r\nconnection: close\r\n\r\n`;
+      const sent = connections === 1 ? body.slice(0, 40) : body;
+      await conn.write(new TextEncoder().encode(head + sent));
+      conn.close();
+    }
+  })();
+  try {
+    const url = `http://127.0.0.1:${(listener.addr as Deno.NetAddr).port}`;
+    const [batch] = await collect(openai(url, {}, { maxRetries: 1 }), ["cut"]);
+    assert.deepEqual(batch, [expectedVector("cut", 16)]);
+    assert.equal(connections, 2);
+  } finally {
+    listener.close();
+    await serving.catch(() => {});
+  }
+});
+
 Deno.test("openai embedder reports a bad key once, as pgai records it", async () => {
   await using server = startOpenAIServer({ apiKey: "the-right-key" });
   const error = await failure(openai(server.url), ["x"]);

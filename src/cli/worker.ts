@@ -122,6 +122,16 @@ const OPTION = {
       "processing.concurrency.",
     defaultHelp: "each vectorizer's setting",
   },
+  parallelVectorizers: {
+    name: "parallel_vectorizers",
+    flags: ["--parallel-vectorizers"],
+    kind: "value",
+    metavar: "N",
+    envvars: [`${ENV}PARALLEL_VECTORIZERS`],
+    help: "Vectorizers processed at the same time (at least 1), each with its own executors and " +
+      "database connections. Not a pgai option: pgai processes them one after another.",
+    defaultHelp: "1",
+  },
   exitOnError: {
     name: "exit_on_error",
     flags: ["--exit-on-error"],
@@ -212,6 +222,7 @@ export function resolveWorkerSettings(
   const requested = value(OPTION.pollInterval, pollInterval) ?? DEFAULT_POLL_INTERVAL;
   const once = value(OPTION.once, boolean) ?? false;
   const concurrency = value(OPTION.concurrency, integerRange(1));
+  const parallelVectorizers = value(OPTION.parallelVectorizers, integerRange(1));
   const exitOnError = value(OPTION.exitOnError, boolean);
   const healthPort = value(OPTION.healthPort, integerRange(1, 65535));
   const healthHost = value(OPTION.healthHost, text);
@@ -225,6 +236,7 @@ export function resolveWorkerSettings(
   };
   if (exitOnError !== undefined) options.exitOnError = exitOnError;
   if (concurrency !== undefined) options.concurrency = concurrency;
+  if (parallelVectorizers !== undefined) options.parallelVectorizers = parallelVectorizers;
   if (healthPort !== undefined) options.healthPort = healthPort;
   if (healthHost !== undefined) options.healthHost = healthHost;
   const settings: WorkerSettings = { options, logLevel, logFormat };
@@ -282,6 +294,7 @@ export async function workerCommand(argv: readonly string[], cli: CliContext): P
     once: options.once,
     exit_on_error: options.exitOnError,
     concurrency: options.concurrency,
+    parallel_vectorizers: options.parallelVectorizers,
     health: options.healthPort === undefined
       ? undefined
       : `${options.healthHost ?? "127.0.0.1"}:${options.healthPort}`,

@@ -14,6 +14,7 @@
  *   after a deadline, is rolled back, then a final heartbeat is written (§7.14);
  * - executors (and their connections) are only started for a vectorizer whose queue has rows
  *   ready to take;
+ * - several vectorizers can be processed at once (`parallelVectorizers`);
  * - an optional HTTP health endpoint reports liveness and readiness.
  */
 import type postgres from "postgres";
@@ -56,6 +57,11 @@ export interface WorkerOptions {
    * runs one executor per vectorizer, and a second one while a backlog is being worked off.
    */
   concurrency?: number;
+  /**
+   * Vectorizers processed at the same time in each poll, each with its own executors. Default 1:
+   * one after another, as pgai does (and with pgai's number of database connections).
+   */
+  parallelVectorizers?: number;
   /** Serve GET /healthz and /readyz on this port. */
   healthPort?: number;
   /** Address of the health endpoint (default 127.0.0.1; 0.0.0.0 in containers). */
@@ -139,6 +145,10 @@ export class Worker {
       !(Number.isInteger(options.concurrency) && options.concurrency >= 1)
     ) {
       throw new RangeError(`concurrency must be an integer >= 1, got ${options.concurrency}`);
+    }
+    const parallel = options.parallelVectorizers;
+    if (parallel !== undefined && !(Number.isInteger(parallel) && parallel >= 1)) {
+      throw new RangeError(`parallelVectorizers must be an integer >= 1, got ${parallel}`);
     }
   }
 
@@ -257,15 +267,25 @@ export class Worker {
       errors.push(toLoopError(e));
       return errors;
     }
-    for (const id of ids) {
-      if (this.#stop.signal.aborted) break;
-      try {
-        await this.#runOne(id);
-      } catch (e) {
-        errors.push(toLoopError(e, id));
-        if (this.#exitOnError) break;
+    // `parallelVectorizers` lanes take the vectorizers in turn. In exit-on-error mode the first
+    // error ends the pass: no vectorizer starts after it, and those running stop after their
+    // current batches, as on a stop request.
+    const pass = new AbortController();
+    const stop = AbortSignal.any([this.#stop.signal, pass.signal]);
+    let next = 0;
+    const lane = async () => {
+      while (next < ids.length && !stop.aborted) {
+        const id = ids[next++]!;
+        try {
+          await this.#runOne(id, stop);
+        } catch (e) {
+          errors.push(toLoopError(e, id));
+          if (this.#exitOnError) pass.abort();
+        }
       }
-    }
+    };
+    const lanes = Math.min(this.#options.parallelVectorizers ?? 1, ids.length);
+    await Promise.all(Array.from({ length: lanes }, lane));
     return errors;
   }
 
@@ -301,8 +321,8 @@ export class Worker {
     return ids;
   }
 
-  /** Loads, checks and runs one vectorizer. */
-  async #runOne(id: number): Promise<void> {
+  /** Loads, checks and runs one vectorizer; its executors stop taking batches once `stop` aborts. */
+  async #runOne(id: number, stop: AbortSignal): Promise<void> {
     const control = this.#controlClient();
     const [row] = await control.unsafe<{ v: Record<string, unknown> }[]>(
       "select to_jsonb(v) as v from ai.vectorizer v where id = $1::int4",
@@ -375,7 +395,7 @@ export class Worker {
       tracking: this.#tracking,
       concurrency: this.#options.concurrency ?? vectorizer.config.processing.concurrency,
       env: this.#env,
-      stopSignal: this.#stop.signal,
+      stopSignal: stop,
       abortSignal: this.#abort.signal,
       onActivity: () => this.#touch(),
       control,

@@ -61,6 +61,7 @@ Deno.test("pgai vectorizer worker --help lists every option with its variable an
     ["--poll-interval DURATION", "PGAI_VECTORIZER_WORKER_POLL_INTERVAL", "5m"],
     ["--once", "PGAI_VECTORIZER_WORKER_ONCE", undefined],
     ["-c, --concurrency N", "PGAI_VECTORIZER_WORKER_CONCURRENCY", "each vectorizer's setting"],
+    ["--parallel-vectorizers N", "PGAI_VECTORIZER_WORKER_PARALLEL_VECTORIZERS", "1"],
     [
       "--exit-on-error BOOLEAN",
       "PGAI_VECTORIZER_WORKER_EXIT_ON_ERROR",

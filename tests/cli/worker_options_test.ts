@@ -57,6 +57,8 @@ Deno.test("every worker option can be given as a flag", async () => {
     "--once",
     "-c",
     "4",
+    "--parallel-vectorizers",
+    "3",
     "--exit-on-error",
     "false",
     "--log-level",
@@ -76,6 +78,7 @@ Deno.test("every worker option can be given as a flag", async () => {
       once: true,
       exitOnError: false,
       concurrency: 4,
+      parallelVectorizers: 3,
       healthPort: 8080,
       healthHost: "0.0.0.0",
     },
@@ -90,6 +93,7 @@ const FROM_VARIABLES: Record<string, string> = {
   [`${P}POLL_INTERVAL`]: "90",
   [`${P}ONCE`]: "yes",
   [`${P}CONCURRENCY`]: "2",
+  [`${P}PARALLEL_VECTORIZERS`]: "5",
   [`${P}EXIT_ON_ERROR`]: "on",
   [`${P}LOG_LEVEL`]: "WARN",
   [`${P}LOG_FORMAT`]: "json",
@@ -104,6 +108,7 @@ const RESOLVED_FROM_VARIABLES: WorkerSettings = {
     once: true,
     exitOnError: true,
     concurrency: 2,
+    parallelVectorizers: 5,
     healthPort: 9090,
     healthHost: "::",
   },
@@ -238,7 +243,7 @@ Deno.test("--once and --exit-on-error: a flag without value, and a boolean that 
   );
 });
 
-Deno.test("integers: concurrency at least 1, vectorizer ids as a list, health port in range", () => {
+Deno.test("integers: concurrency and parallel vectorizers at least 1, vectorizer ids as a list, health port in range", () => {
   usage(
     () => resolveWorkerSettings(["-c", "0"], new MapEnv()),
     "Invalid value for '-c' / '--concurrency': 0 is not in the range x>=1.",
@@ -246,6 +251,10 @@ Deno.test("integers: concurrency at least 1, vectorizer ids as a list, health po
   usage(
     () => resolveWorkerSettings(["-c", "two"], new MapEnv()),
     "Invalid value for '-c' / '--concurrency': 'two' is not a valid integer.",
+  );
+  usage(
+    () => resolveWorkerSettings(["--parallel-vectorizers", "0"], new MapEnv()),
+    "Invalid value for '--parallel-vectorizers': 0 is not in the range x>=1.",
   );
   usage(
     () => resolveWorkerSettings([], new MapEnv({ [`${P}VECTORIZER_IDS`]: "1,2" })),

@@ -94,6 +94,9 @@ export class ProviderServer implements AsyncDisposable {
   poison: string | undefined;
   /** Path that `script()` answers target. */
   readonly embedPath: RegExp;
+  /** Embedding requests being answered now, and the most there were at once. */
+  inFlight = 0;
+  maxInFlight = 0;
   readonly #server: Deno.HttpServer<Deno.NetAddr>;
   readonly #scripts: { path: RegExp; response: ScriptedResponse }[] = [];
   readonly #closing = new AbortController();
@@ -156,11 +159,16 @@ export class ProviderServer implements AsyncDisposable {
     const index = this.#scripts.findIndex((script) => script.path.test(url.pathname));
     const scripted = index >= 0 ? this.#scripts.splice(index, 1)[0]!.response : undefined;
     const isEmbed = this.embedPath.test(url.pathname);
-    await this.#delay(scripted?.delayMs ?? (isEmbed ? this.latencyMs : 0));
-    if (scripted?.status !== undefined) {
-      return respond(scripted.status, scripted.body, scripted.headers);
+    if (isEmbed) this.maxInFlight = Math.max(this.maxInFlight, ++this.inFlight);
+    try {
+      await this.#delay(scripted?.delayMs ?? (isEmbed ? this.latencyMs : 0));
+      if (scripted?.status !== undefined) {
+        return respond(scripted.status, scripted.body, scripted.headers);
+      }
+      return await handler(recorded, this);
+    } finally {
+      if (isEmbed) this.inFlight--;
     }
-    return await handler(recorded, this);
   }
 
   #delay(ms: number): Promise<void> {

@@ -616,6 +616,74 @@ Deno.test("a missing API key is recorded and does not stop other vectorizers; di
   assert.equal(failed?.message, message);
 });
 
+Deno.test("worker processes vectorizers one at a time by default, several at once with parallelVectorizers", async () => {
+  await using slow = startOpenAIServer({ apiKey: KEY, latencyMs: 150 });
+  const ids: number[] = [];
+  for (const t of ["lane_a", "lane_b", "lane_c"]) {
+    await sql.unsafe(`create table ${t} (id int primary key, title text, body text)`);
+    await sql.unsafe(
+      `insert into ${t} select g, 't' || g, 'body ' || g from generate_series(1, 4) g`,
+    );
+    ids.push(await createVectorizer(sql, { table: t, baseUrl: slow.url, batchSize: 2 }));
+  }
+  const run = (parallelVectorizers?: number) =>
+    new Worker({
+      dbUrl: db.url,
+      once: true,
+      vectorizerIds: ids,
+      env,
+      ...(parallelVectorizers === undefined ? {} : { parallelVectorizers }),
+    }).run();
+  assert.equal(await run(), undefined);
+  assert.equal(slow.maxInFlight, 1, "one vectorizer, one executor at a time");
+  for (const t of ["lane_a", "lane_b", "lane_c"]) {
+    assert.equal(await count(sql, `${t}_embedding_store`), 4);
+  }
+  for (const [i, t] of ["lane_a", "lane_b", "lane_c"].entries()) {
+    await sql.unsafe(`truncate ${t}_embedding_store`);
+    await sql.unsafe(`insert into ai._vectorizer_q_${ids[i]} (id) select id from ${t}`);
+  }
+  slow.maxInFlight = 0;
+  assert.equal(await run(3), undefined);
+  assert.equal(slow.maxInFlight, 3, "three vectorizers at once");
+  for (const t of ["lane_a", "lane_b", "lane_c"]) {
+    assert.equal(await count(sql, `${t}_embedding_store`), 4);
+  }
+});
+
+Deno.test("with parallel vectorizers, the first error in exit-on-error mode stops the others after their current batch", async () => {
+  await using slow = startOpenAIServer({ apiKey: KEY, latencyMs: 100 });
+  // Its answer, a 401 that no retry helps, comes while the other vectorizer is mid-queue.
+  await using refusing = startOpenAIServer({ apiKey: "another-key", latencyMs: 350 });
+  await sql`create table lane_refused (id int primary key, title text, body text)`;
+  await sql`create table lane_long (id int primary key, title text, body text)`;
+  for (const t of ["lane_refused", "lane_long"]) {
+    await sql.unsafe(
+      `insert into ${t} select g, 't' || g, 'body ' || g from generate_series(1, 40) g`,
+    );
+  }
+  const refused = await createVectorizer(sql, { table: "lane_refused", baseUrl: refusing.url });
+  const long = await createVectorizer(sql, { table: "lane_long", baseUrl: slow.url, batchSize: 2 });
+  const failed = await new Worker({
+    dbUrl: db.url,
+    once: true,
+    vectorizerIds: [refused, long],
+    parallelVectorizers: 2,
+    env,
+  }).run();
+  assert.equal(
+    failed?.message,
+    "unexpected error: vectorizer finished with errors (1 sub-exception)",
+  );
+  const [stored] = await sql<{ n: number }[]>`
+    select count(distinct id)::int as n from lane_long_embedding_store`;
+  const queued = await count(sql, `ai._vectorizer_q_${long}`);
+  assert.ok(stored!.n > 0, "the other vectorizer ran alongside");
+  assert.ok(queued > 0, "the other vectorizer stopped instead of draining its queue (2 s of work)");
+  assert.equal(stored!.n + queued, 40, "every row is either stored or still queued");
+  assert.equal(await count(sql, `ai._vectorizer_q_${refused}`), 40);
+});
+
 Deno.test({
   name: "worker tests: teardown",
   fn: async () => {

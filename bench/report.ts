@@ -9,6 +9,7 @@ import type {
   MicroResult,
   ScalingResult,
   StartupResult,
+  VectorizersResult,
   WorkerRun,
 } from "./scenarios.ts";
 
@@ -30,6 +31,7 @@ export interface Machine {
 export interface ScenarioResults {
   backfill?: BackfillResult | string;
   scaling?: ScalingResult | string;
+  vectorizers?: VectorizersResult | string;
   bigdoc?: BigDocResult | string;
   micro?: MicroResult | string;
   startup?: StartupResult | string;
@@ -260,6 +262,21 @@ export function summary(report: BenchReport): string {
       `  ${"speedup".padEnd(9)} ${n(sc.speedup, 2)}x (median -c 8 run; wall: ${
         n(sc.speedupWall, 2)
       }x)`,
+      "",
+    );
+  }
+  const mv = s.vectorizers;
+  if (typeof mv === "string") out.push(...failedLines("vectorizers", mv));
+  else if (mv) {
+    out.push(
+      `vectorizers: ${mv.vectorizers} of ${
+        n(mv.rowsEach)
+      } rows each, batch size ${mv.batchSize}, ` +
+        `provider latency ${mv.latencyMs} ms`,
+      ...workerLines("one by one", mv.sequential),
+      ...workerLines("parallel", mv.parallel),
+      `  ${"speedup".padEnd(9)} ${n(mv.speedup, 2)}x (wall time, start-up included)`,
+      ...failedLines("vectorizers", mv),
       "",
     );
   }

@@ -17,9 +17,17 @@ import {
   type ScenarioResults,
   summary,
 } from "./report.ts";
-import { backfill, type BenchContext, bigdoc, micro, scaling, startup } from "./scenarios.ts";
+import {
+  backfill,
+  type BenchContext,
+  bigdoc,
+  micro,
+  scaling,
+  startup,
+  vectorizers,
+} from "./scenarios.ts";
 
-const SCENARIOS = ["backfill", "scaling", "bigdoc", "micro", "startup"] as const;
+const SCENARIOS = ["backfill", "scaling", "vectorizers", "bigdoc", "micro", "startup"] as const;
 type ScenarioName = typeof SCENARIOS[number];
 
 const USAGE = `Usage: deno task bench [OPTIONS]
@@ -214,6 +222,7 @@ async function main(args: readonly string[]): Promise<number> {
   try {
     await attempt("backfill", backfill);
     await attempt("scaling", scaling);
+    await attempt("vectorizers", vectorizers);
     await attempt("bigdoc", bigdoc);
   } finally {
     for (const p of providers.values()) await (await p).close();

@@ -6,6 +6,8 @@
  *   baseline (the physical limit) into an identical store table, and a row-by-row comparison of
  *   the two stores.
  * - `scaling`: 2,000 rows behind a provider with 300 ms latency, `-c 1` against `-c 8`.
+ * - `vectorizers`: four vectorizers of 500 rows each behind the same provider, one after another
+ *   (pgai's way, the default) against `--parallel-vectorizers 4`.
  * - `bigdoc`: one row with a 2 MB body (latency and peak memory).
  * - `micro`: chunking and formatting (the chunking helper's `bench/pipeline_bench.ts` through
  *   `deno bench`, plus the benchmark's own rows in process).
@@ -66,6 +68,9 @@ export const ROW_LENGTH = 1420;
 export const BIG_DOCUMENT = 2 * 1024 * 1024;
 const SCALING_LATENCY_MS = 300;
 const SCALING_BATCH = 50;
+/** Vectorizers, and rows of each, of the several-vectorizers scenario. */
+const MULTI_VECTORIZERS = 4;
+const MULTI_ROWS = 500;
 const RUNNING = "running vectorizer";
 const FINISHED = "finished processing vectorizer";
 const WORKER_TIMEOUT_MS = 10 * 60_000;
@@ -129,11 +134,12 @@ const SHIPPED_V8_FLAGS: readonly string[] = (() => {
 async function runWorker(
   ctx: BenchContext,
   db: TestDatabase,
-  v: BenchVectorizer,
+  v: BenchVectorizer | readonly BenchVectorizer[],
   provider: ProviderProcess,
   extra: readonly string[],
   label: string,
 ): Promise<WorkerRun> {
+  const checked = Array.isArray(v) ? v : [v as BenchVectorizer];
   const args = ["vectorizer", "worker", "-d", db.url, "--once", ...extra];
   if (ctx.workerLogLevel) args.push("--log-level", ctx.workerLogLevel);
   const loadAverage = Deno.loadavg()[0] ?? 0;
@@ -156,13 +162,21 @@ async function runWorker(
   if (ctx.logDir) {
     await Deno.writeTextFile(`${ctx.logDir}/worker-${label}.log`, run.stdout + run.stderr);
   }
-  const check = await verifyRun(db.sql, v);
-  const problems = [...check.problems];
+  const checks = [];
+  for (const each of checked) checks.push(await verifyRun(db.sql, each));
+  const check = {
+    embeddedRows: checks.reduce((sum, c) => sum + c.embeddedRows, 0),
+    chunks: checks.reduce((sum, c) => sum + c.chunks, 0),
+  };
+  const problems = checks.flatMap((c, i) =>
+    c.problems.map((p) => checked.length > 1 ? `${checked[i]!.sourceTable}: ${p}` : p)
+  );
   if (run.code !== 0) {
     const tail = (run.stderr || run.stdout).trim().split("\n").slice(-3).join(" | ");
     problems.unshift(`worker exited with status ${run.code}: ${tail}`);
   }
-  const start = run.marks[RUNNING];
+  // With several vectorizers the log lines of the first one finishing say nothing of the others.
+  const start = checked.length === 1 ? run.marks[RUNNING] : undefined;
   const end = run.marks[FINISHED];
   const processingMs = start !== undefined && end !== undefined ? end - start : run.wallMs;
   return {
@@ -431,6 +445,73 @@ export async function scaling(ctx: BenchContext): Promise<ScalingResult> {
       c8Runs,
       speedup: round(c8.rowsPerSecond / c1.rowsPerSecond, 2),
       speedupWall: round(c8.rowsPerSecondWall / c1.rowsPerSecondWall, 2),
+      ok: problems.length === 0,
+      problems,
+    };
+  } finally {
+    await db.drop();
+  }
+}
+
+/** Figures of the several-vectorizers scenario. */
+export interface VectorizersResult {
+  readonly vectorizers: number;
+  readonly rowsEach: number;
+  readonly latencyMs: number;
+  readonly batchSize: number;
+  /** The default: one vectorizer after another. */
+  readonly sequential: WorkerRun;
+  /** `--parallel-vectorizers <vectorizers>`. */
+  readonly parallel: WorkerRun;
+  /** Rows/s of the parallel run over the sequential one, on wall time (start-up included). */
+  readonly speedup: number;
+  readonly ok: boolean;
+  readonly problems: readonly string[];
+}
+
+/** Four vectorizers one after another (the default) against `--parallel-vectorizers 4`. */
+export async function vectorizers(ctx: BenchContext): Promise<VectorizersResult> {
+  const db = await freshDatabase("bench_vectorizers");
+  try {
+    const provider = await ctx.provider(SCALING_LATENCY_MS);
+    const vs: BenchVectorizer[] = [];
+    for (let i = 1; i <= MULTI_VECTORIZERS; i++) {
+      const table = `multi_${i}`;
+      await createSourceTable(db.sql, table, proseRows(MULTI_ROWS, ROW_LENGTH, i));
+      vs.push(
+        await createVectorizer(db.sql, {
+          table,
+          baseUrl: `${provider.url}/v1`,
+          batchSize: SCALING_BATCH,
+        }),
+      );
+    }
+    const ids = vs.flatMap((v) => ["-i", String(v.id)]);
+    ctx.say(`vectorizers: worker --once, ${MULTI_VECTORIZERS} vectorizers one after another`);
+    const sequential = await runWorker(ctx, db, vs, provider, ids, "multi-sequential");
+    for (const v of vs) {
+      await db.sql.unsafe(`truncate ${v.store}`);
+      await db.sql.unsafe(`insert into ${v.queue} (id) select id from public.${v.sourceTable}`);
+      await db.sql.unsafe(`vacuum (analyze) ${v.queue}`);
+    }
+    ctx.say(`vectorizers: worker --once --parallel-vectorizers ${MULTI_VECTORIZERS}`);
+    const parallel = await runWorker(ctx, db, vs, provider, [
+      ...ids,
+      "--parallel-vectorizers",
+      String(MULTI_VECTORIZERS),
+    ], "multi-parallel");
+    const problems = [
+      ...sequential.problems.map((p) => `one after another: ${p}`),
+      ...parallel.problems.map((p) => `parallel: ${p}`),
+    ];
+    return {
+      vectorizers: MULTI_VECTORIZERS,
+      rowsEach: MULTI_ROWS,
+      latencyMs: SCALING_LATENCY_MS,
+      batchSize: SCALING_BATCH,
+      sequential,
+      parallel,
+      speedup: round(parallel.rowsPerSecondWall / sequential.rowsPerSecondWall, 2),
       ok: problems.length === 0,
       problems,
     };

@@ -35,6 +35,7 @@ import {
   type BenchVectorizer,
   createSourceTable,
   createVectorizer,
+  requeueAll,
   storeDifferences,
   TEMPLATE,
   verifyRun,
@@ -320,10 +321,7 @@ export async function backfill(ctx: BenchContext): Promise<BackfillResult> {
     await baseline(0);
     for (let i = 1; i <= ctx.backfillRounds; i++) {
       if (i > 1) {
-        // Back to the state create_vectorizer left: every row queued, nothing stored.
-        await db.sql.unsafe(`truncate ${v.store}`);
-        await db.sql.unsafe(`insert into ${v.queue} (id) select id from public.bench_doc`);
-        await db.sql.unsafe(`vacuum (analyze) ${v.queue}`);
+        await requeueAll(db.sql, v);
       }
       await db.sql`checkpoint`;
       ctx.say(`backfill: worker --once (default settings), round ${i}/${ctx.backfillRounds}`);
@@ -422,11 +420,7 @@ export async function scaling(ctx: BenchContext): Promise<ScalingResult> {
     const c8Runs: WorkerRun[] = [];
     for (let i = 1; i <= ctx.scalingRounds; i++) {
       if (i > 1) {
-        // Back to the state create_vectorizer left: every row queued, nothing stored.
-        const v = vectorizers.get(8)!;
-        await db.sql.unsafe(`truncate ${v.store}`);
-        await db.sql.unsafe(`insert into ${v.queue} (id) select id from public.scale_c8`);
-        await db.sql.unsafe(`vacuum (analyze) ${v.queue}`);
+        await requeueAll(db.sql, vectorizers.get(8)!);
       }
       c8Runs.push(await run(8, i));
     }
@@ -489,11 +483,7 @@ export async function vectorizers(ctx: BenchContext): Promise<VectorizersResult>
     const ids = vs.flatMap((v) => ["-i", String(v.id)]);
     ctx.say(`vectorizers: worker --once, ${MULTI_VECTORIZERS} vectorizers one after another`);
     const sequential = await runWorker(ctx, db, vs, provider, ids, "multi-sequential");
-    for (const v of vs) {
-      await db.sql.unsafe(`truncate ${v.store}`);
-      await db.sql.unsafe(`insert into ${v.queue} (id) select id from public.${v.sourceTable}`);
-      await db.sql.unsafe(`vacuum (analyze) ${v.queue}`);
-    }
+    for (const v of vs) await requeueAll(db.sql, v);
     ctx.say(`vectorizers: worker --once --parallel-vectorizers ${MULTI_VECTORIZERS}`);
     const parallel = await runWorker(ctx, db, vs, provider, [
       ...ids,

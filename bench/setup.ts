@@ -114,6 +114,13 @@ export async function createVectorizer(
   };
 }
 
+/** Back to the state `create_vectorizer` left: every source row queued, nothing stored. */
+export async function requeueAll(sql: postgres.Sql, v: BenchVectorizer): Promise<void> {
+  await sql.unsafe(`truncate ${v.store}`);
+  await sql.unsafe(`insert into ${v.queue} (id) select id from public.${v.sourceTable}`);
+  await sql.unsafe(`vacuum (analyze) ${v.queue}`);
+}
+
 /** What a run left behind. */
 export interface Verification {
   readonly sourceRows: number;

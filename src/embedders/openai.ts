@@ -9,7 +9,7 @@
  * is embedded as text, vectors travel as base64, and retries are more patient.
  *
  * The request goes out with `fetch` (src/embedders/http.ts), not through the `openai` package:
- * loading that SDK (455 modules) cost the worker ~10 MiB of resident memory and ~60 ms of
+ * loading that SDK (455 modules) cost the worker ~10 MiB of resident memory and ~40 ms of
  * start-up, and its per-request promises and closures ~20 % of the worker's CPU in a backfill,
  * for a call this module already builds, reads and reports itself. The tests' OpenAI server is
  * checked against the official SDK (tests/support/providers_test.ts).
